@@ -1,0 +1,298 @@
+/**
+ * Help texts. Each verb's usage line is the grammar the parser enforces; the examples are the
+ * seeds' own commands where there is one.
+ */
+import { BINARY } from './args.js';
+
+export const RESOURCE_LIST = [
+  'bgpConfiguration',
+  'bgpFilter',
+  'bgpPeer',
+  'caliconodestatus',
+  'clusterInformation',
+  'felixConfiguration',
+  'globalNetworkPolicy',
+  'hostEndpoint',
+  'ipamConfiguration',
+  'ipPool',
+  'ipReservation',
+  'networkPolicy',
+  'node',
+  'workloadEndpoint',
+]
+  .map((k) => `    - ${k}\n`)
+  .join('');
+
+const DATASTORE_INTRO = `Set the datastore with -c/--config (a CalicoAPIConfig file, default /etc/tortie/tortie.cfg)
+or the environment: DATASTORE_TYPE=sqlite|etcdv3, SQLITE_PATH (default /var/lib/tortie/tortie.db),
+ETCD_ENDPOINTS (each also with a CALICO_ prefix).
+
+`;
+
+const CONFIG_OPT = `  -c --config=<CONFIG>         Path to the file containing connection configuration in
+                               YAML or JSON format. [default: /etc/tortie/tortie.cfg]
+     --context=<context>       Accepted for calicoctl compatibility; ignored.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.`;
+
+const FILE_OPTS = `  -f --filename=<FILENAME>     File with the resource(s), "-" for stdin, or a directory
+                               (every .yaml, .yml and .json file in it).
+  -R --recursive               With a directory, also read its subdirectories.
+     --skip-empty              Do not fail when a file or directory holds no resources.`;
+
+const TYPES = `Resource types (case-insensitive, singular or plural, short names allowed):
+${RESOURCE_LIST}`;
+
+export const TOP_HELP = `Usage:
+  ${BINARY} [options] <command> [<args>...]
+
+    create       Create a resource by file, directory or stdin.
+    replace      Replace a resource by file, directory or stdin.
+    apply        Apply a resource by file, directory or stdin. This creates a resource
+                 if it does not exist, and replaces a resource if it exists.
+    patch        Patch a preexisting resource in place.
+    delete       Delete a resource identified by file, directory, stdin or resource type and
+                 name.
+    get          Get a resource identified by file, directory, stdin or resource type and
+                 name.
+    label        Add or update labels of resources.
+    ipam         IP address management.
+    version      Display the version of this binary.
+
+Options:
+  -h --help                    Show this screen.
+  -l --log-level=<level>       Set the log level (one of panic, fatal, error,
+                               warn, info, debug) [default: panic]
+     --context=<context>       Accepted for calicoctl compatibility; ignored.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  tortie manages BGP-routed container networking. It reads and writes the same
+  projectcalico.org/v3 resources as calicoctl, with the same commands and output.
+
+  See '${BINARY} <command> --help' to read about a specific subcommand.
+`;
+
+const writeVerb = (verb: string, past: string, extra: string, what: string, ex: string) => `${DATASTORE_INTRO}Usage:
+  ${BINARY} ${verb} --filename=<FILENAME> [--recursive] [--skip-empty]${extra} [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]
+
+Examples:
+${ex}
+
+Options:
+  -h --help                    Show this screen.
+${FILE_OPTS}
+${verb === 'create' ? '     --skip-exists             Do not fail when a resource already exists (it is left unchanged).\n' : ''}  -n --namespace=<NS>          Namespace of the resource (NetworkPolicy and WorkloadEndpoint).
+                               Uses the default namespace if not specified.
+${CONFIG_OPT}
+
+Description:
+  ${what}
+  Resources are read in full before any is written: a file with an error changes nothing.
+  Each resource is then ${past} in order; a resource that fails does not stop the others.
+
+${TYPES}`;
+
+export const CREATE_HELP = writeVerb(
+  'create',
+  'created',
+  ' [--skip-exists]',
+  'The create command creates resources that do not exist yet.',
+  `  # Create the route reflector peerings of a multi-document file.
+  ${BINARY} create -f rr.yaml
+
+  # Create a BGPConfiguration from stdin.
+  cat bgp.yaml | ${BINARY} create -f -`,
+);
+
+export const APPLY_HELP = writeVerb(
+  'apply',
+  'applied',
+  '',
+  'The apply command creates resources, or replaces them when they exist.',
+  `  # Apply an edited IP pool exported with 'get -o yaml'.
+  ${BINARY} apply -f ippool.yaml
+
+  # Apply a BGPPeer from stdin.
+  ${BINARY} apply -f - <<EOF
+  apiVersion: projectcalico.org/v3
+  kind: BGPPeer
+  metadata:
+    name: peer-with-route-reflectors
+  spec:
+    nodeSelector: all()
+    peerSelector: route-reflector == 'true'
+  EOF`,
+);
+
+export const REPLACE_HELP = writeVerb(
+  'replace',
+  'replaced',
+  '',
+  'The replace command replaces resources that exist. When the input carries a\n  metadata.resourceVersion it must be the latest one, so concurrent edits are not lost.',
+  `  # Replace a node with an edited copy.
+  ${BINARY} replace -f node.yaml`,
+);
+
+export const DELETE_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} delete ( (<KIND> <NAME>...) |
+                --filename=<FILENAME> [--recursive] [--skip-empty] )
+                [--skip-not-exists] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]
+
+Examples:
+  # Delete the default BGP configuration.
+  ${BINARY} delete bgpconfig default
+
+  # Delete the resources named in a file.
+  ${BINARY} delete -f bgp_peer.yaml
+
+Options:
+  -h --help                    Show this screen.
+  -s --skip-not-exists         Do not fail when a resource does not exist.
+${FILE_OPTS}
+  -n --namespace=<NS>          Namespace of the resource (NetworkPolicy and WorkloadEndpoint).
+${CONFIG_OPT}
+
+Description:
+  The delete command removes resources by file, stdin, or by type and name.
+
+${TYPES}`;
+
+export const GET_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} get ( (<KIND> [<NAME>...]) |
+                --filename=<FILENAME> [--recursive] [--skip-empty] )
+                [--output=<OUTPUT>] [--config=<CONFIG>] [--namespace=<NS>] [--all-namespaces] [--export] [--context=<context>] [--allow-version-mismatch]
+
+Examples:
+  # List IP pools with their modes.
+  ${BINARY} get ippool -o wide
+
+  # Export a node for editing, without cluster-specific metadata.
+  ${BINARY} get node k8s-master --export -o yaml > node.yaml
+
+  # Show chosen columns.
+  ${BINARY} get bgppeer -o custom-columns=NAME,PEERIP
+
+Options:
+  -h --help                    Show this screen.
+${FILE_OPTS}
+  -o --output=<OUTPUT FORMAT>  Output format: ps, wide, yaml, json,
+                               custom-columns=COL1,COL2,... [Default: ps]
+  -n --namespace=<NS>          Namespace of the resource (NetworkPolicy and WorkloadEndpoint).
+  -A --all-namespaces          List the requested object(s) across all namespaces.
+     --export                  With names given: strip cluster-specific metadata
+                               (uid, resourceVersion, creationTimestamp, namespace).
+${CONFIG_OPT}
+
+Description:
+  The get command shows resources. Without names it lists every resource of the
+  type. YAML and JSON output can be applied again unchanged.
+
+${TYPES}`;
+
+export const PATCH_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} patch <KIND> <NAME> --patch=<PATCH> [--type=<TYPE>] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]
+
+Examples:
+  # Make a node a route reflector.
+  ${BINARY} patch node node-0 --patch '{"spec":{"bgp": {"routeReflectorClusterID": "224.0.0.1"}}}'
+
+Options:
+  -h --help                    Show this screen.
+  -p --patch=<PATCH>           The patch, as JSON.
+  -t --type=<TYPE>             strategic (default), merge or json (all applied as a merge patch).
+  -n --namespace=<NS>          Namespace of the resource (NetworkPolicy and WorkloadEndpoint).
+${CONFIG_OPT}
+
+Description:
+  The patch command changes part of a resource: objects are merged, lists and
+  values replaced, null removes a field. The result is validated like any write.
+
+${TYPES}`;
+
+export const LABEL_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} label (<KIND> <NAME>
+                ( <key>=<value> [--overwrite] |
+                  <key> --remove )
+                [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>]) [--allow-version-mismatch]
+
+Examples:
+  # Mark a node as a route reflector.
+  ${BINARY} label nodes k8s-node2 route-reflector=true
+
+  # Change an existing label.
+  ${BINARY} label nodes node1 cluster=frontend --overwrite
+
+  # Remove a label.
+  ${BINARY} label nodes node1 cluster --remove
+
+Options:
+  -h --help                    Show this screen.
+  -n --namespace=<NS>          Namespace of the resource (NetworkPolicy and WorkloadEndpoint).
+     --overwrite               Replace the value when the key is already present.
+     --remove                  Remove the key (it must exist).
+${CONFIG_OPT}
+
+Description:
+  The label command adds, updates or removes one label of a resource.
+
+${TYPES}`;
+
+export const VERSION_HELP = `Usage:
+  ${BINARY} version [--config=<CONFIG>] [--poll=<POLL>] [--allow-version-mismatch] [--client]
+
+Examples:
+  # Client and cluster versions.
+  ${BINARY} version
+
+Options:
+  -h --help                    Show this screen.
+  -c --config=<CONFIG>         Path to the file containing connection configuration in
+                               YAML or JSON format. [default: /etc/tortie/tortie.cfg]
+     --poll=<POLL>             Poll for changes to the cluster information at this interval
+                               (e.g. 1s, 10m). 0 (the default) disables polling.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+     --client                  Display the client version only.
+
+Description:
+  Display the version of ${BINARY} and of the cluster it is connected to.
+`;
+
+export const IPAM_HELP = `Usage:
+  ${BINARY} ipam <command> [<args>...]
+
+    configure    Configure IPAM.
+
+Options:
+  -h --help      Show this screen.
+
+Description:
+  IP address management commands.
+
+  See '${BINARY} ipam <command> --help' to read about a specific subcommand.
+`;
+
+export const IPAM_CONFIGURE_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} ipam configure [--strictaffinity=<true/false>]
+                           [--max-blocks-per-host=<number>]
+                           [--kubevirt-ip-persistence=<Enabled|Disabled>]
+                           [--config=<CONFIG>]
+                           [--allow-version-mismatch]
+
+Examples:
+  # Never borrow addresses from other hosts' blocks.
+  ${BINARY} ipam configure --strictaffinity=true
+
+Options:
+  -h --help                        Show this screen.
+     --strictaffinity=<true/false>  Set StrictAffinity. When true, hosts never borrow
+                                    addresses from blocks affine to other hosts.
+     --max-blocks-per-host=<number> Maximum number of blocks affine to one host
+                                    (needs StrictAffinity).
+     --kubevirt-ip-persistence=<Enabled|Disabled>
+                                    Whether KubeVirt VMs keep their addresses.
+  -c --config=<CONFIG>              Path to the file containing connection configuration.
+     --allow-version-mismatch       Allow client and cluster versions mismatch.
+
+Description:
+  Modify the IP address management configuration.
+`;

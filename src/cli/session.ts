@@ -1,0 +1,60 @@
+/**
+ * Per-invocation connection handling: one client per command (opened lazily, closed by
+ * `main`), calicoctl's connection error line, and the client/cluster version-mismatch guard.
+ */
+import type { Client } from '../datastore/client.js';
+import { isDatastoreError } from '../datastore/errors.js';
+import { VERSION } from '../version.js';
+import { flag, str, type Parsed } from './args.js';
+import { connectClient } from './connect.js';
+import type { IO } from './io.js';
+
+/** Raised when the datastore client cannot be built; main prints it and exits 1. */
+export class ConnectError extends Error {
+  readonly code = 'CONNECT' as const;
+}
+
+const open = new Map<IO, Promise<Client>>();
+
+export async function openClient(p: Parsed, io: IO): Promise<Client> {
+  let c = open.get(io);
+  if (!c) {
+    const configPath = str(p, 'config');
+    c = (io.connect ?? connectClient)(configPath, io.env).catch((e: unknown) => {
+      open.delete(io);
+      throw new ConnectError(`Failed to create Calico API client: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    open.set(io, c);
+  }
+  return c;
+}
+
+/** Closes the client opened for this invocation, if any. */
+export async function closeSession(io: IO): Promise<void> {
+  const c = open.get(io);
+  open.delete(io);
+  if (c) await c.then((x) => x.close()).catch(() => {});
+}
+
+function bare(v: string): string {
+  return v.replace(/^v/, '').replace(/-.*$/, '');
+}
+
+/**
+ * calicoctl CheckVersionMismatch: refuse when ClusterInformation names another version. Skipped
+ * with --allow-version-mismatch, or when the cluster can't be read or records no version.
+ */
+export async function checkVersionMismatch(p: Parsed, io: IO): Promise<Error | undefined> {
+  if (flag(p, 'allow-version-mismatch')) return undefined;
+  let cluster: string;
+  try {
+    const client = await openClient(p, io);
+    const info = await client.get({ kind: 'ClusterInformation', name: 'default' });
+    cluster = String((info.spec as Record<string, unknown> | undefined)?.calicoVersion ?? '');
+  } catch (e) {
+    if (e instanceof ConnectError || isDatastoreError(e)) return undefined;
+    return undefined;
+  }
+  if (!cluster || bare(cluster) === bare(VERSION)) return undefined;
+  return new Error(`version mismatch.\nClient Version:   ${VERSION}\nCluster Version:  ${cluster}\nUse --allow-version-mismatch to override`);
+}

@@ -1,0 +1,86 @@
+/**
+ * The key/value contract every datastore backend implements (memory, SQLite, etcd v3).
+ *
+ * It is deliberately etcd-shaped, because etcd is the most constrained of the three and
+ * Calico's own key layout lives there:
+ *  - one global, monotonically increasing revision; every write gets the next one;
+ *  - a pair's `revision` is the revision of its last modification (etcd mod_revision);
+ *  - create succeeds only when the key is absent (etcd: version == 0);
+ *  - update/delete with a revision succeed only when it equals the stored one (CAS);
+ *  - list can read a snapshot at an older revision while history is kept;
+ *  - watch streams every change after a revision, in revision order, with the previous value.
+ *
+ * Revisions are opaque decimal strings to everyone above this file. Values are JSON text:
+ * backends never parse them. The typed resource layer (`resources.ts`) and IPAM build on this.
+ */
+
+export interface KVPair {
+  key: string;
+  /** JSON text exactly as stored. */
+  value: string;
+  /** Revision of the last modification (opaque). */
+  revision: string;
+  /** Revision at which the key was created (opaque). */
+  createRevision: string;
+}
+
+export type KVEventType = 'put' | 'delete';
+
+export interface KVEvent {
+  type: KVEventType;
+  key: string;
+  /** New value for `put`; absent for `delete`. */
+  value?: string;
+  /** Value before this change; absent when the key did not exist. */
+  prevValue?: string;
+  /** Revision of this change. */
+  revision: string;
+  /** For `put`: the key's create revision (equal to `revision` when this put created it). */
+  createRevision?: string;
+}
+
+export interface ListResult {
+  pairs: KVPair[];
+  /** The revision the snapshot was read at. */
+  revision: string;
+}
+
+/**
+ * A raw change stream. Yields batches of events in revision order, each with a revision
+ * greater than the `fromRevision` it was opened with. Ends (throws) with `CompactedError`
+ * when that history is gone, or `UnavailableError` when the backend is lost; the resilient
+ * watcher in `watcher.ts` handles both. `close()` ends iteration normally.
+ */
+export interface KVWatchStream extends AsyncIterable<KVEvent[]> {
+  close(): void;
+}
+
+export interface KVBackend {
+  readonly type: 'memory' | 'sqlite' | 'etcdv3';
+
+  /** Throws NotFoundError (with the raw key as id). */
+  get(key: string): Promise<KVPair>;
+  /** Pairs whose key starts with `prefix`, sorted by key. `revision` reads an older snapshot (CompactedError if gone). */
+  list(prefix: string, opts?: { revision?: string }): Promise<ListResult>;
+  /** Throws AlreadyExistsError when the key exists. */
+  create(key: string, value: string): Promise<KVPair>;
+  /**
+   * Replaces an existing value. With `revision`, only when it equals the stored revision
+   * (UpdateConflictError otherwise). NotFoundError when the key is absent.
+   */
+  update(key: string, value: string, revision?: string): Promise<KVPair>;
+  /** Creates or replaces, unconditionally. */
+  apply(key: string, value: string): Promise<KVPair>;
+  /** Removes the key and returns what it held. With `revision`, CAS as for update. */
+  delete(key: string, revision?: string): Promise<KVPair>;
+  /** The datastore's current revision. */
+  revision(): Promise<string>;
+  /** Changes under `prefix` after `fromRevision`. */
+  watch(prefix: string, fromRevision: string): KVWatchStream;
+  close(): Promise<void>;
+}
+
+/** Revisions are decimal strings; only datastore internals compare them. */
+export function revNum(rev: string): bigint {
+  return BigInt(rev);
+}

@@ -1,0 +1,157 @@
+/**
+ * In-memory KV backend: the reference implementation of the contract in `kv.ts`, used by unit
+ * tests everywhere. It keeps a bounded history of changes so that snapshot reads at an older
+ * revision and watches from an older revision work exactly as on etcd, including compaction
+ * (`historyLimit`), and it can simulate losing the connection (`disconnectWatchers`).
+ */
+import { AlreadyExistsError, CompactedError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
+import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
+import { QueueWatchStream } from './stream.js';
+
+interface Change {
+  rev: number;
+  key: string;
+  prev?: KVPair;
+  next?: KVPair;
+}
+
+export interface MemoryBackendOptions {
+  /** How many changes to keep for snapshot reads and watch resumption (default 10,000). */
+  historyLimit?: number;
+}
+
+export class MemoryBackend implements KVBackend {
+  readonly type = 'memory' as const;
+  private data = new Map<string, KVPair>();
+  private rev = 0;
+  private history: Change[] = [];
+  private watchers = new Set<{ prefix: string; stream: QueueWatchStream }>();
+  private readonly historyLimit: number;
+
+  constructor(opts: MemoryBackendOptions = {}) {
+    this.historyLimit = opts.historyLimit ?? 10_000;
+  }
+
+  async get(key: string): Promise<KVPair> {
+    const p = this.data.get(key);
+    if (!p) throw new NotFoundError(key);
+    return { ...p };
+  }
+
+  async list(prefix: string, opts: { revision?: string } = {}): Promise<ListResult> {
+    let view: Map<string, KVPair> = this.data;
+    let at = this.rev;
+    if (opts.revision !== undefined) {
+      at = Number(opts.revision);
+      if (at < this.rev) {
+        if (at < this.compactedThrough) throw new CompactedError(opts.revision, String(this.compactedThrough));
+        view = new Map(this.data);
+        for (let i = this.history.length - 1; i >= 0 && this.history[i]!.rev > at; i--) {
+          const c = this.history[i]!;
+          if (c.prev) view.set(c.key, c.prev);
+          else view.delete(c.key);
+        }
+      }
+    }
+    const pairs = [...view.values()].filter((p) => p.key.startsWith(prefix)).map((p) => ({ ...p }));
+    pairs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { pairs, revision: String(at) };
+  }
+
+  async create(key: string, value: string): Promise<KVPair> {
+    if (this.data.has(key)) throw new AlreadyExistsError(key);
+    return this.write(key, value);
+  }
+
+  async update(key: string, value: string, revision?: string): Promise<KVPair> {
+    const cur = this.data.get(key);
+    if (!cur) throw new NotFoundError(key);
+    if (revision !== undefined && revision !== cur.revision) {
+      throw new UpdateConflictError(key, `revision ${revision} is not the stored ${cur.revision}`);
+    }
+    return this.write(key, value);
+  }
+
+  async apply(key: string, value: string): Promise<KVPair> {
+    return this.write(key, value);
+  }
+
+  async delete(key: string, revision?: string): Promise<KVPair> {
+    const cur = this.data.get(key);
+    if (!cur) throw new NotFoundError(key);
+    if (revision !== undefined && revision !== cur.revision) {
+      throw new UpdateConflictError(key, `revision ${revision} is not the stored ${cur.revision}`);
+    }
+    const rev = ++this.rev;
+    this.data.delete(key);
+    this.record({ rev, key, prev: cur });
+    return { ...cur };
+  }
+
+  async revision(): Promise<string> {
+    return String(this.rev);
+  }
+
+  watch(prefix: string, fromRevision: string): KVWatchStream {
+    const from = Number(fromRevision);
+    const entry = { prefix, stream: undefined as unknown as QueueWatchStream };
+    entry.stream = new QueueWatchStream(() => this.watchers.delete(entry));
+    if (from < this.compactedThrough) {
+      entry.stream.fail(new CompactedError(fromRevision, String(this.compactedThrough)));
+      return entry.stream;
+    }
+    const backlog = this.history.filter((c) => c.rev > from && c.key.startsWith(prefix)).map(toEvent);
+    if (backlog.length) entry.stream.push(backlog);
+    this.watchers.add(entry);
+    return entry.stream;
+  }
+
+  async close(): Promise<void> {
+    for (const w of [...this.watchers]) w.stream.close();
+  }
+
+  /** Test hook: every open watch fails as if the connection dropped. */
+  disconnectWatchers(): void {
+    for (const w of [...this.watchers]) w.stream.fail(new UnavailableError('memory datastore: connection lost (simulated)'));
+  }
+
+  /**
+   * Test hook, like `etcdctl compact N`: forget the changes before revision N. Snapshot reads
+   * and watches from a revision before N - 1 then fail with CompactedError.
+   */
+  compact(revision: number): void {
+    this.history = this.history.filter((c) => c.rev >= revision);
+    this.compactedThrough = Math.max(this.compactedThrough, revision - 1);
+  }
+  /** Every change with a revision above this is still in `history`. */
+  private compactedThrough = 0;
+
+  private write(key: string, value: string): KVPair {
+    const rev = ++this.rev;
+    const prev = this.data.get(key);
+    const next: KVPair = { key, value, revision: String(rev), createRevision: prev ? prev.createRevision : String(rev) };
+    this.data.set(key, next);
+    this.record({ rev, key, ...(prev ? { prev } : {}), next });
+    return { ...next };
+  }
+
+  private record(c: Change): void {
+    this.history.push(c);
+    if (this.history.length > this.historyLimit) {
+      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
+      this.compactedThrough = Math.max(this.compactedThrough, dropped[dropped.length - 1]!.rev);
+    }
+    const ev = toEvent(c);
+    for (const w of this.watchers) if (c.key.startsWith(w.prefix)) w.stream.push([ev]);
+  }
+}
+
+function toEvent(c: Change): KVEvent {
+  const ev: KVEvent = { type: c.next ? 'put' : 'delete', key: c.key, revision: String(c.rev) };
+  if (c.next) {
+    ev.value = c.next.value;
+    ev.createRevision = c.next.createRevision;
+  }
+  if (c.prev) ev.prevValue = c.prev.value;
+  return ev;
+}

@@ -1,0 +1,273 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// Test only: an independent connection to hold the write lock and read pragmas.
+import Database from 'better-sqlite3';
+import { SqliteBackend, prefixRange } from './sqlite.js';
+import type { KVEvent } from './kv.js';
+import { runContractSuite } from './testing/contract.js';
+
+// Every temp dir is removed in cleanup, and on exit too when a test failed half-way.
+const dirs = new Set<string>();
+process.on('exit', () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tortie-sqlite-'));
+  dirs.add(d);
+  return d;
+}
+function removeDir(d: string): void {
+  rmSync(d, { recursive: true, force: true });
+  dirs.delete(d);
+}
+
+runContractSuite('sqlite', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'nested', 'tortie.db'); // parent directories are created
+  const kv = SqliteBackend.open(path, { pollMs: 10 });
+  const others: SqliteBackend[] = [];
+  return {
+    kv,
+    // A restart of this process's handle: the same object reopens the file, its watch streams drop.
+    async restart() {
+      kv.reopen();
+    },
+    async compact(revision: string) {
+      await kv.compact(revision);
+    },
+    async connectAgain() {
+      const o = SqliteBackend.open(path, { pollMs: 10 });
+      others.push(o);
+      return o;
+    },
+    async cleanup() {
+      await kv.close();
+      for (const o of others) await o.close();
+      removeDir(dir);
+    },
+  };
+});
+
+/** Collects `n` events from a raw stream within `ms`, or fails. */
+async function take(s: AsyncIterable<KVEvent[]>, n: number, ms = 3000): Promise<KVEvent[]> {
+  const it = s[Symbol.asyncIterator]();
+  const got: KVEvent[] = [];
+  const deadline = Date.now() + ms;
+  while (got.length < n) {
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([
+      it.next(),
+      new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    if (r === 'timeout') throw new Error(`timed out after ${got.length} of ${n} events`);
+    if (r.done) throw new Error('stream ended');
+    got.push(...r.value);
+  }
+  return got;
+}
+
+describe('sqlite backend specifics', () => {
+  const dir = tempDir();
+  after(() => removeDir(dir));
+  let k = 0;
+  const file = () => join(dir, `db${++k}.sqlite`);
+
+  it('uses WAL mode (file header says so, and SQLite agrees)', async () => {
+    const path = file();
+    const kv = SqliteBackend.open(path);
+    try {
+      await kv.create('/a', '1');
+      const fd = openSync(path, 'r');
+      const header = Buffer.alloc(20);
+      readSync(fd, header, 0, 20, 0);
+      closeSync(fd);
+      assert.equal(header.subarray(0, 15).toString(), 'SQLite format 3');
+      assert.deepEqual([header[18], header[19]], [2, 2], 'read/write format 2 = WAL');
+      assert.ok(existsSync(`${path}-wal`));
+      const raw = new Database(path, { readonly: true });
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      raw.close();
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('data and revisions persist across reopen and across a new backend object', async () => {
+    const path = file();
+    const kv = SqliteBackend.open(path);
+    const a = await kv.create('/calico/x', '{"v":1}');
+    await kv.update('/calico/x', '{"v":2}', a.revision);
+    const rev = await kv.revision();
+    kv.reopen();
+    assert.equal((await kv.get('/calico/x')).value, '{"v":2}');
+    await kv.close();
+    await assert.rejects(kv.get('/calico/x'), { code: 'UNAVAILABLE', message: `sqlite datastore at ${path} is closed` });
+    const again = SqliteBackend.open(path);
+    try {
+      assert.equal(await again.revision(), rev);
+      const p = await again.get('/calico/x');
+      assert.deepEqual([p.value, p.createRevision, p.revision], ['{"v":2}', a.revision, rev]);
+      const old = await again.list('/calico/', { revision: a.revision });
+      assert.deepEqual(old.pairs.map((x) => x.value), ['{"v":1}']);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a second backend on the same file sees the writes and gets the watch events of the first', async () => {
+    const path = file();
+    const a = SqliteBackend.open(path, { pollMs: 10 });
+    const b = SqliteBackend.open(path, { pollMs: 10 });
+    try {
+      const from = await b.revision();
+      const s = b.watch('/w/', from);
+      const t0 = Date.now();
+      const c = await a.create('/w/1', 'x');
+      await a.update('/w/1', 'y', c.revision);
+      await a.delete('/w/1');
+      const evs = await take(s, 3);
+      const latency = Date.now() - t0;
+      assert.deepEqual(
+        evs.map((e) => [e.type, e.key, e.value, e.prevValue]),
+        [
+          ['put', '/w/1', 'x', undefined],
+          ['put', '/w/1', 'y', 'x'],
+          ['delete', '/w/1', undefined, 'y'],
+        ],
+      );
+      assert.ok(latency < 1000, `events arrived after ${latency} ms`);
+      assert.equal(await b.revision(), await a.revision());
+      // And CAS across connections: b's stale revision loses against a's write.
+      const p = await b.create('/w/2', '1');
+      await a.update('/w/2', '2', p.revision);
+      await assert.rejects(b.update('/w/2', '3', p.revision), { code: 'UPDATE_CONFLICT' });
+      s.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('trims history beyond historyLimit: older snapshots and watches are CompactedError', async () => {
+    const kv = SqliteBackend.open(file(), { historyLimit: 3 });
+    try {
+      for (let i = 0; i < 6; i++) await kv.apply('/k', String(i));
+      await assert.rejects(kv.list('/', { revision: '1' }), { code: 'COMPACTED' });
+      const s = kv.watch('/', '1');
+      await assert.rejects(async () => {
+        for await (const _ of s) void _;
+      }, { code: 'COMPACTED' });
+      const ok = await kv.list('/', { revision: '4' });
+      assert.equal(ok.pairs[0]!.value, '3');
+      // A watch inside the kept history replays it.
+      const evs = await take(kv.watch('/', '4'), 2);
+      assert.deepEqual(evs.map((e) => e.value), ['4', '5']);
+      // compact() drops more, like etcdctl compact.
+      await kv.compact('6');
+      await assert.rejects(kv.list('/', { revision: '4' }), { code: 'COMPACTED' });
+      assert.equal((await kv.list('/', { revision: '5' })).pairs[0]!.value, '4');
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('a path that cannot be opened is UnavailableError with the path and the OS reason on one line', () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const under = join(blocker, 'sub', 'tortie.db');
+    assert.throws(() => SqliteBackend.open(under), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'UNAVAILABLE');
+      assert.ok(e.message.startsWith(`sqlite datastore at ${under} cannot be opened: not a directory (ENOTDIR)`), e.message);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    });
+    const isDir = join(dir, 'a-dir');
+    mkdirSync(isDir);
+    assert.throws(() => SqliteBackend.open(isDir), {
+      code: 'UNAVAILABLE',
+      message: `sqlite datastore at ${isDir} cannot be opened: illegal operation on a directory (EISDIR)`,
+    });
+    const junk = join(dir, 'junk.db');
+    writeFileSync(junk, 'x'.repeat(4096));
+    assert.throws(() => SqliteBackend.open(junk), { code: 'UNAVAILABLE', message: `sqlite datastore at ${junk} cannot be opened: file is not a database` });
+  });
+
+  it('refuses a SQLite file that is not a tortie datastore', () => {
+    const path = file();
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE other (x)');
+    raw.close();
+    assert.throws(() => SqliteBackend.open(path), { code: 'UNAVAILABLE', message: `sqlite datastore at ${path} cannot be opened: not a tortie datastore (it has tables: other)` });
+  });
+
+  it('waits for another writer without blocking the event loop, then gives up with UnavailableError', async () => {
+    const path = file();
+    const kv = SqliteBackend.open(path, { busyTimeoutMs: 300 });
+    const raw = new Database(path);
+    try {
+      await kv.create('/x', '0');
+      raw.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 10);
+      const t0 = Date.now();
+      await assert.rejects(kv.update('/x', '1'), {
+        code: 'UNAVAILABLE',
+        message: `sqlite datastore at ${path}: database is locked by another process for more than 300 ms`,
+      });
+      clearInterval(ticker);
+      const took = Date.now() - t0;
+      assert.ok(took >= 300 && took < 2000, `gave up after ${took} ms`);
+      assert.ok(ticks >= 10, `event loop ran ${ticks} timer ticks while waiting`);
+      // Reads still work while the lock is held (WAL), and a write succeeds once it is released.
+      assert.equal((await kv.get('/x')).value, '0');
+      const pending = kv.update('/x', '2');
+      setTimeout(() => raw.exec('COMMIT'), 50);
+      assert.equal((await pending).value, '2');
+    } finally {
+      if (raw.inTransaction) raw.exec('ROLLBACK');
+      raw.close();
+      await kv.close();
+    }
+  });
+
+  it('streams opened before reopen() fail with UnavailableError; new ones use the new handle', async () => {
+    const kv = SqliteBackend.open(file(), { pollMs: 10 });
+    try {
+      const s = kv.watch('/', await kv.revision());
+      kv.reopen();
+      await assert.rejects(async () => {
+        for await (const _ of s) void _;
+      }, { code: 'UNAVAILABLE' });
+      const s2 = kv.watch('/', await kv.revision());
+      await kv.create('/after', '1');
+      assert.deepEqual((await take(s2, 1)).map((e) => e.key), ['/after']);
+      s2.close();
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('a large backlog arrives complete and in order, in bounded batches', async () => {
+    const kv = SqliteBackend.open(file());
+    try {
+      const from = await kv.revision();
+      for (let i = 0; i < 2500; i++) await kv.apply(`/b/${i % 7}`, String(i));
+      const evs = await take(kv.watch('/b/', from), 2500, 10_000);
+      assert.equal(evs.length, 2500);
+      assert.deepEqual(evs.map((e) => e.value), Array.from({ length: 2500 }, (_, i) => String(i)));
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('prefix ranges bound exactly the keys that start with the prefix', () => {
+    assert.deepEqual(prefixRange('/calico/'), { lo: '/calico/', hi: '/calico0' });
+    assert.deepEqual(prefixRange(''), { lo: '', hi: undefined });
+    assert.deepEqual(prefixRange('a\u{10ffff}'), { lo: 'a\u{10ffff}', hi: 'b' });
+    assert.deepEqual(prefixRange('\u{d7ff}'), { lo: '\u{d7ff}', hi: '\u{e000}' });
+  });
+});

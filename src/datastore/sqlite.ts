@@ -1,0 +1,510 @@
+/**
+ * SQLite backend: the embedded default datastore. One file, shared safely by every tortie
+ * process on the host (CLI, agent, CNI plugin), with the same semantics as etcd (see `kv.ts`).
+ *
+ * Schema (PRAGMA user_version = 1):
+ *   meta(name, value)   'revision': the global revision; 'compacted': history at or below it is gone
+ *   kv(key, value, mod_rev, create_rev)                         the present
+ *   changes(rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev)
+ *                                                               one row per revision: the history
+ * The change log feeds watches and snapshot reads at older revisions (the present with the newer
+ * changes undone). It is trimmed to `historyLimit` revisions; older reads give CompactedError.
+ *
+ * Concurrency between processes: WAL mode (readers never wait for the writer), and every write
+ * is a BEGIN IMMEDIATE transaction, which takes the file's write lock before reading, so the
+ * read-check-write of create/update/delete is atomic across processes and the revision counter
+ * can never be handed out twice.
+ *
+ * Tricky:
+ *  - better-sqlite3 is synchronous. SQLite's own busy handler therefore waits only briefly
+ *    (SYNC_BUSY_MS, blocking); beyond that a busy call is retried asynchronously with back-off
+ *    until `busyTimeoutMs`, then fails with UnavailableError. The event loop (BGP timers!) never
+ *    stalls for long behind another process's write.
+ *  - Watches see writes of other processes by polling: one poller per backend reads the global
+ *    revision every `pollMs`, and only when it moved reads each stream's `rev > last` range of the
+ *    change log. A local write, or a change of the `-wal` file (fs.watch, best effort), wakes it
+ *    at once. The poll stays as the fallback, so a missed file event only costs latency.
+ *  - `reopen()` swaps the connection in place: streams opened on the old one fail with
+ *    UnavailableError and the resilient watcher (which holds this object) reopens on the new one.
+ *  - Keys compare as SQLite TEXT (bytes of UTF-8), which is etcd's order too.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync, watch as fsWatch, type FSWatcher } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { AlreadyExistsError, CompactedError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
+import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
+import { QueueWatchStream } from './stream.js';
+
+export interface SqliteBackendOptions {
+  /** How long a call waits for another process's write lock before UnavailableError (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Revisions of history kept for snapshot reads and watch resumption (default 100,000). */
+  historyLimit?: number;
+  /** How often watches look for writes by other processes (default 20 ms). */
+  pollMs?: number;
+  /** Also wake watches on changes of the `-wal` file (default true; the poll remains). */
+  watchFile?: boolean;
+}
+
+const SCHEMA_VERSION = 1;
+/** SQLite's blocking busy wait; longer waits are asynchronous retries. */
+const SYNC_BUSY_MS = 20;
+/** Most change rows one stream reads per poll. */
+const BATCH_LIMIT = 1000;
+
+interface Row {
+  key: string;
+  value: string;
+  mod_rev: number;
+  create_rev: number;
+}
+
+interface ChangeRow {
+  rev: number;
+  key: string;
+  op: 'put' | 'delete';
+  value: string | null;
+  create_rev: number | null;
+  prev_value: string | null;
+  prev_mod_rev: number | null;
+  prev_create_rev: number | null;
+}
+
+/** A prefix as an index range: every key starting with `lo` is >= lo and < hi (hi absent: no bound). */
+interface Range {
+  lo: string;
+  hi: string | undefined;
+}
+
+interface Stream {
+  range: Range;
+  from: string;
+  last: number;
+  queue: QueueWatchStream;
+  conn: Conn;
+}
+
+/** One open database handle with its prepared statements. */
+class Conn {
+  readonly db: Database.Database;
+  private readonly tx: Database.Transaction<(f: () => unknown) => unknown>;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.tx = db.transaction((f: () => unknown) => f());
+  }
+
+  write<T>(f: () => T): T {
+    return this.tx.immediate(f) as T;
+  }
+
+  read<T>(f: () => T): T {
+    return this.tx.deferred(f) as T;
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  /** `sql` with `{KEY}` replaced by the range condition on `key`, and the range's parameters appended. */
+  ranged(sql: string, r: Range, ...params: unknown[]): { s: Database.Statement; params: unknown[] } {
+    const cond = r.hi === undefined ? 'key >= ?' : 'key >= ? AND key < ?';
+    const s = this.stmt(sql.replace('{KEY}', cond));
+    return { s, params: r.hi === undefined ? [...params, r.lo] : [...params, r.lo, r.hi] };
+  }
+
+  meta(name: 'revision' | 'compacted'): number {
+    return this.stmt('SELECT value FROM meta WHERE name = ?').pluck().get(name) as number;
+  }
+
+  row(key: string): Row | undefined {
+    return this.stmt('SELECT key, value, mod_rev, create_rev FROM kv WHERE key = ?').get(key) as Row | undefined;
+  }
+}
+
+export class SqliteBackend implements KVBackend {
+  readonly type = 'sqlite' as const;
+  /** Absolute path of the database file. */
+  readonly path: string;
+  private readonly busyTimeoutMs: number;
+  private readonly historyLimit: number;
+  private readonly pollMs: number;
+  private readonly watchFile: boolean;
+  private conn: Conn | undefined;
+  private readonly streams = new Set<Stream>();
+  private timer: NodeJS.Timeout | undefined;
+  private fileWatcher: FSWatcher | undefined;
+  private tickQueued = false;
+
+  private constructor(path: string, opts: SqliteBackendOptions) {
+    this.path = resolve(path);
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+    this.historyLimit = Math.max(1, opts.historyLimit ?? 100_000);
+    this.pollMs = Math.max(1, opts.pollMs ?? 20);
+    this.watchFile = opts.watchFile ?? true;
+  }
+
+  /**
+   * Opens (creating the file and its parent directories if needed) synchronously.
+   * Throws UnavailableError naming the path and the reason when the file cannot be used.
+   */
+  static open(path: string, opts: SqliteBackendOptions = {}): SqliteBackend {
+    const b = new SqliteBackend(path, opts);
+    b.conn = b.connect();
+    return b;
+  }
+
+  async get(key: string): Promise<KVPair> {
+    const row = await this.run('read', (c) => c.row(key));
+    if (!row) throw new NotFoundError(key);
+    return pairOf(row);
+  }
+
+  async list(prefix: string, opts: { revision?: string } = {}): Promise<ListResult> {
+    const range = prefixRange(prefix);
+    return this.run('read', (c) => {
+      const now = c.meta('revision');
+      const { s, params } = c.ranged('SELECT key, value, mod_rev, create_rev FROM kv WHERE {KEY} ORDER BY key', range);
+      const rows = s.all(...params) as Row[];
+      const at = opts.revision === undefined ? now : parseRev(opts.revision);
+      if (at >= now) return { pairs: rows.map(pairOf), revision: String(now) };
+      const compacted = c.meta('compacted');
+      if (at < compacted) throw new CompactedError(String(at), String(compacted));
+      // Undo, newest first, every change after `at` under the prefix.
+      const view = new Map(rows.map((r) => [r.key, r]));
+      const undo = c.ranged('SELECT * FROM changes WHERE rev > ? AND {KEY} ORDER BY rev DESC', range, at);
+      for (const ch of undo.s.iterate(...undo.params) as IterableIterator<ChangeRow>) {
+        if (ch.prev_value === null) view.delete(ch.key);
+        else view.set(ch.key, { key: ch.key, value: ch.prev_value, mod_rev: ch.prev_mod_rev!, create_rev: ch.prev_create_rev! });
+      }
+      const pairs = [...view.values()].sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key))).map(pairOf);
+      return { pairs, revision: String(at) };
+    });
+  }
+
+  create(key: string, value: string): Promise<KVPair> {
+    return this.write('create', key, value);
+  }
+
+  update(key: string, value: string, revision?: string): Promise<KVPair> {
+    return this.write('update', key, value, revision);
+  }
+
+  apply(key: string, value: string): Promise<KVPair> {
+    return this.write('apply', key, value);
+  }
+
+  delete(key: string, revision?: string): Promise<KVPair> {
+    return this.write('delete', key, undefined, revision);
+  }
+
+  async revision(): Promise<string> {
+    return String(await this.run('read', (c) => c.meta('revision')));
+  }
+
+  watch(prefix: string, fromRevision: string): KVWatchStream {
+    const s = { range: prefixRange(prefix), from: fromRevision } as Stream;
+    s.queue = new QueueWatchStream(() => this.dropStream(s));
+    if (!this.conn) {
+      s.queue.fail(this.closedError());
+      return s.queue;
+    }
+    try {
+      s.last = parseRev(fromRevision);
+    } catch (e) {
+      s.queue.fail(e);
+      return s.queue;
+    }
+    s.conn = this.conn;
+    this.streams.add(s);
+    this.startPolling();
+    this.kick();
+    return s.queue;
+  }
+
+  /**
+   * Test and maintenance hook, like `etcdctl compact N`: forget the changes before revision N.
+   * Snapshot reads and watches from before N - 1 then fail with CompactedError.
+   */
+  async compact(revision: string | number): Promise<void> {
+    const n = typeof revision === 'number' ? revision : parseRev(revision);
+    await this.run('write', (c) => {
+      c.stmt('DELETE FROM changes WHERE rev < ?').run(n);
+      c.stmt("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(n - 1);
+    });
+    this.kick();
+  }
+
+  /**
+   * Closes the handle and opens the file again (what a restart of this process would do).
+   * Watch streams opened before fail with UnavailableError; later calls use the new handle.
+   */
+  reopen(): void {
+    this.shutdown((q) => q.fail(new UnavailableError(`sqlite datastore at ${this.path}: connection reopened`)));
+    this.conn = this.connect();
+  }
+
+  async close(): Promise<void> {
+    this.shutdown((q) => q.close());
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private connect(): Conn {
+    const fail = (reason: string, cause?: unknown) =>
+      new UnavailableError(`sqlite datastore at ${this.path} cannot be opened: ${oneLine(reason)}`, { cause });
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      // Ask the OS first: SQLite only says "unable to open database file".
+      closeSync(openSync(this.path, 'a'));
+    } catch (e) {
+      throw fail(osReason(e, this.path), e);
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.path, { timeout: this.busyTimeoutMs });
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`cannot use WAL mode (journal_mode is ${String(mode)})`);
+      db.pragma('synchronous = NORMAL');
+      const conn = new Conn(db);
+      conn.write(() => initSchema(db!));
+      db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_MS, this.busyTimeoutMs)}`);
+      return conn;
+    } catch (e) {
+      db?.close();
+      throw fail(e instanceof Error ? e.message : String(e), e);
+    }
+  }
+
+  private closedError(): UnavailableError {
+    return new UnavailableError(`sqlite datastore at ${this.path} is closed`);
+  }
+
+  private shutdown(end: (q: QueueWatchStream) => void): void {
+    for (const s of [...this.streams]) end(s.queue);
+    this.stopPolling();
+    const c = this.conn;
+    this.conn = undefined;
+    c?.db.close();
+  }
+
+  /** Runs `f` in a transaction, retrying asynchronously while another process holds the lock. */
+  private async run<T>(mode: 'read' | 'write', f: (c: Conn) => T): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const c = this.conn;
+      if (!c) throw this.closedError();
+      try {
+        return mode === 'write' ? c.write(() => f(c)) : c.read(() => f(c));
+      } catch (e) {
+        if (e instanceof DatastoreError) throw e;
+        if (!isBusy(e)) throw new UnavailableError(`sqlite datastore at ${this.path}: ${oneLine(errText(e))}`, { cause: e });
+        if (Date.now() - started >= this.busyTimeoutMs) {
+          throw new UnavailableError(`sqlite datastore at ${this.path}: database is locked by another process for more than ${this.busyTimeoutMs} ms`, { cause: e });
+        }
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 + 2 * attempt)));
+      }
+    }
+  }
+
+  private async write(op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect?: string): Promise<KVPair> {
+    const result = await this.run('write', (c) => {
+      const cur = c.row(key);
+      if (op === 'create' && cur) throw new AlreadyExistsError(key);
+      if ((op === 'update' || op === 'delete') && !cur) throw new NotFoundError(key);
+      if (expect !== undefined && cur && String(cur.mod_rev) !== expect) {
+        throw new UpdateConflictError(key, `revision ${expect} is not the stored ${cur.mod_rev}`);
+      }
+      const rev = c.stmt("UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value").pluck().get() as number;
+      const log = c.stmt(
+        'INSERT INTO changes (rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      let out: KVPair;
+      if (op === 'delete') {
+        c.stmt('DELETE FROM kv WHERE key = ?').run(key);
+        log.run(rev, key, 'delete', null, null, cur!.value, cur!.mod_rev, cur!.create_rev);
+        out = pairOf(cur!);
+      } else {
+        const createRev = cur ? cur.create_rev : rev;
+        c.stmt(
+          'INSERT INTO kv (key, value, mod_rev, create_rev) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev',
+        ).run(key, value!, rev, createRev);
+        log.run(rev, key, 'put', value!, createRev, cur?.value ?? null, cur?.mod_rev ?? null, cur?.create_rev ?? null);
+        out = { key, value: value!, revision: String(rev), createRevision: String(createRev) };
+      }
+      if (rev > this.historyLimit) {
+        const through = rev - this.historyLimit;
+        c.stmt('DELETE FROM changes WHERE rev <= ?').run(through);
+        c.stmt("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(through);
+      }
+      return out;
+    });
+    this.kick();
+    return result;
+  }
+
+  // ---- watch polling ---------------------------------------------------------------------
+
+  private startPolling(): void {
+    if (this.timer) return;
+    // Ref'd on purpose: an open watch keeps the process alive, as an etcd watch stream does.
+    this.timer = setInterval(() => this.tick(), this.pollMs);
+    if (this.watchFile && !this.fileWatcher) {
+      try {
+        this.fileWatcher = fsWatch(`${this.path}-wal`, { persistent: false }, () => this.kick());
+        this.fileWatcher.on('error', () => {
+          this.fileWatcher?.close();
+          this.fileWatcher = undefined;
+        });
+      } catch {
+        this.fileWatcher = undefined; // no -wal file yet, or no inotify: the poll covers it
+      }
+    }
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.fileWatcher?.close();
+    this.fileWatcher = undefined;
+  }
+
+  private dropStream(s: Stream): void {
+    this.streams.delete(s);
+    if (this.streams.size === 0) this.stopPolling();
+  }
+
+  /** Polls soon (coalesced), e.g. right after a local write. */
+  private kick(): void {
+    if (this.tickQueued || this.streams.size === 0) return;
+    this.tickQueued = true;
+    setImmediate(() => {
+      this.tickQueued = false;
+      this.tick();
+    });
+  }
+
+  private tick(): void {
+    const c = this.conn;
+    if (!c || this.streams.size === 0) return;
+    type Delivery = { s: Stream; events?: KVEvent[]; last?: number; error?: unknown };
+    let deliveries: Delivery[];
+    let more = false;
+    try {
+      if (![...this.streams].some((s) => s.last < c.meta('revision'))) return;
+      deliveries = c.read(() => {
+        const now = c.meta('revision');
+        const compacted = c.meta('compacted');
+        const out: Delivery[] = [];
+        for (const s of this.streams) {
+          if (s.conn !== c || s.last >= now) continue;
+          if (s.last < compacted) {
+            out.push({ s, error: new CompactedError(s.from, String(compacted)) });
+            continue;
+          }
+          const q = c.ranged('SELECT * FROM changes WHERE rev > ? AND rev <= ? AND {KEY} ORDER BY rev LIMIT ?', s.range, s.last, now);
+          const rows = q.s.all(...q.params, BATCH_LIMIT) as ChangeRow[];
+          const full = rows.length === BATCH_LIMIT;
+          if (full) more = true;
+          out.push({ s, events: rows.map(toEvent), last: full ? rows[rows.length - 1]!.rev : now });
+        }
+        return out;
+      });
+    } catch (e) {
+      if (isBusy(e)) return; // next tick
+      const err = new UnavailableError(`sqlite datastore at ${this.path}: ${oneLine(errText(e))}`, { cause: e });
+      for (const s of [...this.streams]) s.queue.fail(err);
+      return;
+    }
+    for (const d of deliveries) {
+      if (d.error) {
+        d.s.queue.fail(d.error);
+        continue;
+      }
+      d.s.last = d.last!;
+      if (d.events!.length) d.s.queue.push(d.events!);
+    }
+    if (more) this.kick();
+  }
+}
+
+function initSchema(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version !== 0) throw new Error(`unknown schema version ${version} (this tortie knows ${SCHEMA_VERSION})`);
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  if (tables.length > 0) throw new Error(`not a tortie datastore (it has tables: ${tables.join(', ')})`);
+  db.exec(`
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0);
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, mod_rev INTEGER NOT NULL, create_rev INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE changes (
+      rev INTEGER PRIMARY KEY, key TEXT NOT NULL, op TEXT NOT NULL CHECK (op IN ('put', 'delete')),
+      value TEXT, create_rev INTEGER, prev_value TEXT, prev_mod_rev INTEGER, prev_create_rev INTEGER
+    );
+    PRAGMA user_version = ${SCHEMA_VERSION};
+  `);
+}
+
+function pairOf(r: Row): KVPair {
+  return { key: r.key, value: r.value, revision: String(r.mod_rev), createRevision: String(r.create_rev) };
+}
+
+function toEvent(r: ChangeRow): KVEvent {
+  const ev: KVEvent = { type: r.op, key: r.key, revision: String(r.rev) };
+  if (r.op === 'put') {
+    ev.value = r.value!;
+    ev.createRevision = String(r.create_rev);
+  }
+  if (r.prev_value !== null) ev.prevValue = r.prev_value;
+  return ev;
+}
+
+/** Keys starting with `prefix` are exactly those in [prefix, prefix with its last code point + 1). */
+export function prefixRange(prefix: string): Range {
+  const cps = [...prefix];
+  while (cps.length > 0) {
+    const last = cps.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) {
+      cps.push(String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1));
+      return { lo: prefix, hi: cps.join('') };
+    }
+  }
+  return { lo: prefix, hi: undefined };
+}
+
+function parseRev(rev: string): number {
+  if (!/^\d{1,15}$/.test(rev)) throw new UnavailableError(`sqlite datastore: invalid revision "${rev}"`);
+  return Number(rev);
+}
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function errText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === 'string' && code.startsWith('SQLITE_') ? `${e.message} (${code})` : e.message;
+  }
+  return String(e);
+}
+
+/** `EACCES: permission denied, open '/x'` → `permission denied (EACCES)`. */
+function osReason(e: unknown, path: string): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code && typeof err.message === 'string') {
+    const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+    const where = err.path && resolve(err.path) !== path ? ` at ${err.path}` : '';
+    return `${m ? m[1] : err.message} (${err.code})${where}`;
+  }
+  return errText(e);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
