@@ -24,7 +24,6 @@ const many = (...lines: string[]) => `error with the following fields:\n${lines.
 const one = (line: string) => `error with field ${line}`;
 const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
 const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;
-const TODO_CRD = { todo: 'crd.ts renders OpenAPI details without the "<path> in body" prefix / lacks minProperties, maxProperties, format, null type errors' };
 
 test('a full filter prints every rule field in Go declaration order', async () => {
   const v = await stored(

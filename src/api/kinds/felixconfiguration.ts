@@ -27,7 +27,7 @@ import { bool, duration, f, int, list, map, opt, optPtr, str, struct, type Struc
 import { Report, isLogLevel } from '../validate/checks.js';
 import { resourceStruct } from './common.js';
 import type { KindDef } from './def.js';
-import { normaliseNumOrString, port, portParts, uint8OrString as dscp, type NumOrStr } from './numorstring.js';
+import { port, portParts, uint8OrString as dscp, type NumOrStr } from './numorstring.js';
 import { checkPort, isCidrTag, isInterfaceTag } from './policy-common.js';
 import { Prefix, IP } from '../../net/index.js';
 
@@ -465,8 +465,6 @@ function validateSpec(s: Spec, rep: Report): void {
 
 function prepare(r: Resource): ErroredField[] {
   const s = (r.spec ??= {}) as Spec;
-  const err = normaliseNumOrString(s, felixConfigurationSpec, felixConfigurationSpec.go, ['spec']);
-  if (err) return [err];
   // metav1.Duration's zero value prints as "0s".
   for (const h of (s.healthTimeoutOverrides as Spec[] | undefined) ?? []) h.timeout ??= '0s';
   s.floatingIPs ??= 'Disabled';
@@ -482,18 +480,6 @@ function prepare(r: Resource): ErroredField[] {
 /** The CRD's object-level CEL rule (path `<nil>`, so libcalico-go names the error after the kind). */
 export const NODE_SELECTOR_RULE = "nodeSelector must not be set on the 'default' or per-node ('node.*') FelixConfiguration";
 
-/**
- * Stand-in for the object-level CEL rule: the framework's CEL rules see only spec, so it runs
- * here, after the others — reported alone rather than alongside other CRD errors.
- */
-function post(r: Resource): ErroredField[] {
-  const name = r.metadata.name ?? '';
-  const spec = (r.spec ?? {}) as Spec;
-  const has = spec.nodeSelector !== undefined && spec.nodeSelector !== null;
-  if ((name === 'default' || name.startsWith('node.')) && has) return [{ name: 'FelixConfiguration', reason: NODE_SELECTOR_RULE }];
-  return [];
-}
-
 export const FelixConfigurationDef: KindDef = {
   kind: 'FelixConfiguration',
   schema: resourceStruct('FelixConfiguration', felixConfigurationSpec),
@@ -501,10 +487,18 @@ export const FelixConfigurationDef: KindDef = {
   structChecks,
   cel: [
     {
+      path: '',
+      message: NODE_SELECTOR_RULE,
+      valid: (o) => {
+        const name = String((o.metadata as { name?: string } | undefined)?.name ?? '');
+        const spec = (o.spec ?? {}) as Spec;
+        return !((name === 'default' || name.startsWith('node.')) && spec.nodeSelector !== undefined && spec.nodeSelector !== null);
+      },
+    },
+    {
       path: 'spec',
       message: 'routeTableRange and routeTableRanges cannot both be set',
       valid: (s) => s.routeTableRange === undefined || s.routeTableRanges === undefined,
     },
   ],
-  post,
 };

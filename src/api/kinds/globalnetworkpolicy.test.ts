@@ -281,7 +281,7 @@ test('port and protocol values Go cannot decode are refused', async () => {
   for (const [rule, want] of cases) assert.match(await error(ingress(rule)), want, rule);
 });
 
-test('port decode errors are file errors, as calicoctl reports them', { todo: 'decode.ts does not call decodePort/decodeUint8OrString (numorstring.ts) yet; prepare reports them as field errors' }, async () => {
+test('port decode errors are file errors, as calicoctl reports them', async () => {
   assert.equal(await error(ingress('{action: Allow, protocol: TCP, destination: {ports: ["99999"]}}')), 'error unmarshaling JSON: invalid port format (99999)');
   assert.equal(
     await error(ingress('{action: Allow, protocol: 256}')),
@@ -337,7 +337,7 @@ test('ipVersion must be 4 or 6', async () => {
   assert.match(await error(ingress('{action: Allow, ipVersion: 5}')), new RegExp(escape(tagFail('IPVersion', '5', 'ipVersion'))));
 });
 
-test('ipVersion 5 also fails the CRD enum', { todo: 'crd.ts checks enums on strings only (ipVersion is an integer enum)' }, async () => {
+test('ipVersion 5 also fails the CRD enum', async () => {
   assert.equal(await error(ingress('{action: Allow, ipVersion: 5}')), many(tagFail('IPVersion', '5', 'ipVersion'), 'spec.ingress[0].ipVersion (supported values: "4", "6")'));
 });
 

@@ -18,7 +18,6 @@ async function error(yaml: string): Promise<string> {
   return (r as { error: string }).error;
 }
 
-const one = (line: string) => `error with field ${line}`;
 const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
 const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
 const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;

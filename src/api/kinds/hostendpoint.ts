@@ -17,7 +17,7 @@ import { f, int, list, opt, str, struct } from '../schema/types.js';
 import { Report, isName } from '../validate/checks.js';
 import { resourceStruct } from './common.js';
 import type { KindDef } from './def.js';
-import { normaliseNumOrString, protocolSupportsPorts, uint8OrString, type NumOrStr } from './numorstring.js';
+import { protocolSupportsPorts, uint8OrString, type NumOrStr } from './numorstring.js';
 import { checkProtocol, isIPTag, isInterfaceTag, isPortName } from './policy-common.js';
 
 const endpointPort = struct('EndpointPort', [
@@ -49,8 +49,6 @@ interface Spec {
 
 function prepare(r: Resource): ErroredField[] {
   const s = (r.spec ??= {}) as Spec;
-  const err = normaliseNumOrString(s, hostEndpointSpec, hostEndpointSpec.go, ['spec']);
-  if (err) return [err];
   for (const p of s.ports ?? []) p.protocol ??= 0;
   return [];
 }

@@ -11,22 +11,19 @@
  *    (`"6"` → 6), or any other string kept as written (`"TCP"`, `"tcp"`, `"300"`) for the
  *    validator to judge.
  *
- * The framework's `intOrString` decodes a number or a string as given; `normaliseNumOrString`
- * applies the Go rules afterwards (clientv3 layer), returning Go's decode error text. Once the
- * decoder calls `decodePort` / `decodeUint8OrString` itself, that pass is a no-op.
+ * The schema types below carry `decodePort` / `decodeUint8OrString` as their decode hook, so the
+ * decoder applies these rules while reading the file, as Go does.
  */
-import type { ErroredField } from '../errors.js';
-import { intOrString, type Ty } from '../schema/types.js';
+import { intOrString, type ScalarDecode, type Ty } from '../schema/types.js';
 
 /** numorstring.Port: a uint16 in numeric form. */
-export const port: Ty = intOrString('uint16');
+export const port: Ty = intOrString('uint16', {}, (v) => decodePort(v));
 /** numorstring.Protocol, numorstring.DSCP (Uint8OrString): a uint8 in numeric form. */
-export const uint8OrString: Ty = intOrString('uint8');
+export const uint8OrString: Ty = intOrString('uint8', {}, (v) => decodeUint8OrString(v));
 
 export type NumOrStr = number | string;
 
-/** The canonical value, or Go's error: `range` = json.UnmarshalTypeError for a number. */
-export type ScalarDecode = { ok: true; value: NumOrStr } | { ok: false; range: true } | { ok: false; range: false; message: string };
+export type { ScalarDecode } from '../schema/types.js';
 
 const ALL_DIGITS = /^\d+$/;
 const PORT_RANGE = /^(\d+):(\d+)$/;
@@ -99,55 +96,4 @@ const PROTOCOL_NAME = /^(TCP|UDP|ICMP|ICMPv6|SCTP|UDPLite)$/;
 export function protocolProblem(p: NumOrStr): string | undefined {
   if (typeof p === 'number') return p === 0 ? 'protocol number invalid' : undefined;
   return PROTOCOL_NAME.test(p) ? undefined : 'protocol name invalid';
-}
-
-/**
- * Walks a decoded value along its schema and rewrites every Port / Uint8OrString to Go's
- * canonical form, in place. Returns Go's decode error for the first bad value (the JSON path
- * is the field name; the reason is Go's text), or undefined.
- */
-export function normaliseNumOrString(v: unknown, ty: Ty, struct: string, stack: string[]): ErroredField | undefined {
-  if (v === undefined || v === null) return undefined;
-  switch (ty.t) {
-    case 'struct': {
-      const o = v as Record<string, unknown>;
-      for (const fd of ty.fields) {
-        const err = normaliseAt(o, fd.json, fd.ty, ty.go, [...stack, fd.json]);
-        if (err) return err;
-      }
-      return undefined;
-    }
-    case 'list': {
-      const a = v as unknown[];
-      for (let i = 0; i < a.length; i++) {
-        const err = normaliseAt(a as unknown as Record<number, unknown>, i, ty.of, struct, stack);
-        if (err) return err;
-      }
-      return undefined;
-    }
-    case 'map': {
-      const o = v as Record<string, unknown>;
-      for (const k of Object.keys(o)) {
-        const err = normaliseAt(o, k, ty.of, struct, stack);
-        if (err) return err;
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function normaliseAt(holder: Record<string | number, unknown>, key: string | number, ty: Ty, struct: string, stack: string[]): ErroredField | undefined {
-  const v = holder[key];
-  if (ty.t !== 'intOrString') return normaliseNumOrString(v, ty, struct, stack);
-  if (typeof v !== 'number' && typeof v !== 'string') return undefined;
-  const r = ty.go === 'uint16' ? decodePort(v) : decodeUint8OrString(v);
-  if (r.ok) {
-    holder[key] = r.value;
-    return undefined;
-  }
-  const path = stack.join('.');
-  if (r.range) return { name: path, reason: `json: cannot unmarshal number ${v} into Go struct field ${struct}.${path} of type ${ty.go}` };
-  return { name: path, reason: r.message };
 }

@@ -28,7 +28,6 @@ import { Report, isCIDROrIP, isIP, isInterfaceName, isMaskedNet, isName } from '
 import { qualifiedNameErrors } from '../validate/meta.js';
 import {
   allPortsNamed,
-  normaliseNumOrString,
   port,
   portParts,
   protocolProblem,
@@ -73,7 +72,7 @@ export const ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const;
 
 export const rule = struct('Rule', [
   f('action', str({ go: 'v3.Action', enum: ACTIONS }), 'Action'),
-  optPtr('ipVersion', int('int'), 'IPVersion'),
+  optPtr('ipVersion', int('int', { enum: [4, 6] }), 'IPVersion'),
   optPtr('protocol', uint8OrString),
   optPtr('icmp', icmpFields, 'ICMP'),
   optPtr('notProtocol', uint8OrString),
@@ -418,8 +417,6 @@ export const LABEL_TIER = 'projectcalico.org/tier';
  */
 export function preparePolicy(r: Resource, specTy: StructTy): ErroredField[] {
   const s = (r.spec ??= {}) as PolicySpecV;
-  const err = normaliseNumOrString(s, specTy, specTy.go, ['spec']);
-  if (err) return [err];
   for (const rl of [...(s.ingress ?? []), ...(s.egress ?? [])]) dropZeroEntityRules(rl);
   if (!s.types?.length) {
     if (!s.egress?.length) s.types = ['Ingress'];

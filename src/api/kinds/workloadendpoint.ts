@@ -22,7 +22,7 @@ import { f, int, list, opt, optPtr, str, struct } from '../schema/types.js';
 import { Report, isIPv4, isIPv6, isName } from '../validate/checks.js';
 import { resourceStruct } from './common.js';
 import type { KindDef } from './def.js';
-import { normaliseNumOrString, protocolSupportsPorts, uint8OrString, type NumOrStr } from './numorstring.js';
+import { protocolSupportsPorts, uint8OrString, type NumOrStr } from './numorstring.js';
 import { checkProtocol, isCidrTag, isIPTag, isInterfaceTag, isNetTag, isPortName } from './policy-common.js';
 
 const ipNAT = struct('IPNAT', [f('internalIP', str(), 'InternalIP'), f('externalIP', str(), 'ExternalIP')]);
@@ -108,8 +108,6 @@ export function workloadEndpointName(s: Spec): { name: string } | { error: Error
 
 function prepare(r: Resource): ErroredField[] {
   const s = (r.spec ??= {}) as Spec;
-  const err = normaliseNumOrString(s, workloadEndpointSpec, workloadEndpointSpec.go, ['spec']);
-  if (err) return [err];
   for (const p of s.ports ?? []) p.protocol ??= 0;
   const expected = workloadEndpointName(s);
   if ('error' in expected) return [expected.error];

@@ -12,7 +12,10 @@ import type { StructTy, Ty } from './types.js';
 
 /** A CEL `x-kubernetes-validations` rule, hand-translated: `valid` returns false on violation. */
 export interface CelRule {
-  /** Path of the object the rule is attached to (`spec`, `spec.prefixAdvertisements[]`). */
+  /**
+   * Path of the object the rule is attached to (`spec`, `spec.prefixAdvertisements[]`), or ''
+   * for a rule on the whole object — libcalico-go then names the error after the kind.
+   */
   path: string;
   message: string;
   valid(self: Record<string, unknown>): boolean;
@@ -46,8 +49,8 @@ function descend(cur: unknown, ty: Ty): void {
 export function checkCrdConstraints(v: unknown, ty: Ty, path: string, out: ErroredField[] = []): ErroredField[] {
   if (v === undefined || v === null) return out;
   const inBody = (detail: string) => out.push({ name: path, reason: `${path} in body ${detail}` });
-  if (ty.enum && typeof v === 'string' && !ty.enum.includes(v)) {
-    out.push({ name: path, reason: `supported values: ${ty.enum.map((e) => JSON.stringify(e)).join(', ')}` });
+  if (ty.enum && (typeof v === 'string' || typeof v === 'number') && !ty.enum.includes(v)) {
+    out.push({ name: path, reason: `supported values: ${ty.enum.map((e) => JSON.stringify(String(e))).join(', ')}` });
   }
   if (typeof v === 'string') {
     if (ty.maxLength !== undefined && [...v].length > ty.maxLength) out.push({ name: path, reason: `may not be more than ${ty.maxLength} bytes` });
@@ -153,7 +156,8 @@ export function checkCel(obj: Record<string, unknown>, rules: readonly CelRule[]
   const byPath = new Map<string, CelRule[]>();
   for (const r of rules) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   for (const [path, group] of byPath) {
-    for (const [at, self] of resolve(obj, path)) {
+    const targets: [string, unknown][] = path === '' ? [[String(obj.kind ?? ''), obj]] : resolve(obj, path);
+    for (const [at, self] of targets) {
       if (!self || typeof self !== 'object') continue;
       for (const rule of group) if (!rule.valid(self as Record<string, unknown>)) out.push({ name: at, reason: rule.message });
     }

@@ -141,7 +141,11 @@ function decodeValue(n: YNode | null, ty: Ty, ctx: Ctx): unknown {
     }
     case 'intOrString': {
       if (node.kind !== 'scalar' || (typeof node.value !== 'number' && typeof node.value !== 'string')) throw typeError(node, ty, ctx);
-      return node.value;
+      if (!ty.decode) return node.value;
+      const r = ty.decode(node.value);
+      if (r.ok) return r.value;
+      if (r.range) throw typeError(node, ty, ctx, `number ${node.bigint ?? node.raw}`);
+      throw new DecodeError(r.message, ctx.stack.join('.'), node.pos);
     }
     case 'duration': {
       if (node.kind !== 'scalar' || typeof node.value !== 'string') throw typeError(node, { t: 'string' }, ctx);

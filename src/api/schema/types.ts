@@ -12,7 +12,8 @@
 
 /** OpenAPI constraints from the CRD; violations produce Kubernetes-style messages. */
 export interface Constraints {
-  enum?: readonly string[];
+  /** Allowed values; integers for integer enums (rendered quoted, as Kubernetes does). */
+  enum?: readonly (string | number)[];
   pattern?: string;
   maxLength?: number;
   minLength?: number;
@@ -35,8 +36,12 @@ export type Ty =
   | ({ t: 'float' } & Constraints)
   /** numorstring.ASNumber: a number, or a string in plain or asdot (`X.Y`) form. */
   | ({ t: 'asn' } & Constraints)
-  /** numorstring.Uint8OrString / Port / Protocol: a number or a string, kept as given. */
-  | ({ t: 'intOrString'; go: string } & Constraints)
+  /**
+   * numorstring.Uint8OrString / Port / Protocol: a number or a string. `decode` applies the Go
+   * type's own UnmarshalJSON/MarshalJSON (canonical value or Go's error); without it the value
+   * is kept as given.
+   */
+  | ({ t: 'intOrString'; go: string; decode?: (v: number | string) => ScalarDecode } & Constraints)
   /** metav1.Duration: a Go duration string (`10s`, `1h30m`). */
   | ({ t: 'duration' } & Constraints)
   /** metav1.Time: RFC 3339 string or null. */
@@ -46,6 +51,9 @@ export type Ty =
   | ({ t: 'map'; of: Ty } & Constraints)
   /** Free-form JSON (json.RawMessage, interface{}), preserved as given. */
   | ({ t: 'any' } & Constraints);
+
+/** What a custom Go UnmarshalJSON made of a scalar: its canonical value, or the failure. */
+export type ScalarDecode = { ok: true; value: number | string } | { ok: false; range: true } | { ok: false; range: false; message: string };
 
 export type IntGoType = 'int' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64';
 
@@ -71,7 +79,8 @@ export const bool = (c: Constraints = {}): Ty => ({ t: 'bool', ...c });
 export const int = (go: IntGoType = 'int', c: Constraints = {}): Ty => ({ t: 'int', go, ...c });
 export const float = (c: Constraints = {}): Ty => ({ t: 'float', ...c });
 export const asn = (c: Constraints = {}): Ty => ({ t: 'asn', ...c });
-export const intOrString = (go: string, c: Constraints = {}): Ty => ({ t: 'intOrString', go, ...c });
+export const intOrString = (go: string, c: Constraints = {}, decode?: (v: number | string) => ScalarDecode): Ty =>
+  decode ? { t: 'intOrString', go, decode, ...c } : { t: 'intOrString', go, ...c };
 export const duration = (c: Constraints = {}): Ty => ({ t: 'duration', ...c });
 export const time = (): Ty => ({ t: 'time' });
 export const list = (of: Ty, c: Constraints & { go?: string } = {}): Ty => ({ t: 'list', of, ...c });
