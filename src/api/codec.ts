@@ -33,7 +33,8 @@ export class ResourceFileError extends Error {
     const where: string[] = [];
     if (this.detail.resource) where.push(this.detail.resource);
     if (this.detail.path) where.push(`field ${this.detail.path}`);
-    if (this.detail.line) where.push(`line ${this.detail.line}, column ${this.detail.col}`);
+    // A YAML syntax error already says where it is (`yaml: line 5, column 1: …`).
+    if (this.detail.line && !this.message.includes(`line ${this.detail.line}, column ${this.detail.col}`)) where.push(`line ${this.detail.line}, column ${this.detail.col}`);
     return where.length ? `${this.message} (${where.join(', ')})` : this.message;
   }
 }

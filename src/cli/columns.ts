@@ -31,19 +31,25 @@ const join = (v: unknown, sep = ','): string => (Array.isArray(v) ? v.map(s).joi
 const name: Cell = (r) => s(r.metadata.name);
 const namespace: Cell = (r) => s(r.metadata.namespace);
 
-/** calicoctl's joinAndTruncate: comma-join, cut at `max` characters with `...`. */
+/**
+ * calicoctl's joinAndTruncate (`commands/common/printer.go`): join; when longer than `max`
+ * bytes, keep the first `max - 3` and append `...`, so the cell is exactly `max` long.
+ */
 export function joinAndTruncate(items: unknown, sep: string, max: number): string {
   const out = join(items, sep);
-  return out.length > max ? `${out.slice(0, max)}...` : out;
+  if (max <= 0) return out;
+  const bytes = Buffer.from(out, 'utf8');
+  return bytes.length > max ? `${bytes.subarray(0, max - 3).toString('utf8')}...` : out;
 }
 
-const policyCells: Record<string, Cell> = {
+/** GlobalNetworkPolicy's heading map; NetworkPolicy's adds NAMESPACE (resourcemgr/*networkpolicy.go). */
+const globalPolicyCells: Record<string, Cell> = {
   NAME: name,
-  NAMESPACE: namespace,
   ORDER: (r) => (spec(r).order === undefined ? '<nil>' : s(spec(r).order)),
   SELECTOR: (r) => s(spec(r).selector),
   TIER: (r) => s(spec(r).tier),
 };
+const policyCells: Record<string, Cell> = { ...globalPolicyCells, NAMESPACE: namespace };
 
 export const COLUMNS: Record<KindName, KindColumns> = {
   BGPConfiguration: {
@@ -115,7 +121,8 @@ export const COLUMNS: Record<KindName, KindColumns> = {
       ASN: (r, ctx) => {
         const bgp = spec(r).bgp;
         if (!bgp) return '';
-        return bgp.asNumber ? String(bgp.asNumber) : `(${ctx.globalAS})`;
+        // `{{if .Spec.BGP.ASNumber}}` tests the pointer: an explicit 0 is printed as 0.
+        return bgp.asNumber !== undefined && bgp.asNumber !== null ? String(bgp.asNumber) : `(${ctx.globalAS})`;
       },
       IPV4: (r) => s(spec(r).bgp?.ipv4Address),
       IPV6: (r) => s(spec(r).bgp?.ipv6Address),
@@ -149,7 +156,7 @@ export const COLUMNS: Record<KindName, KindColumns> = {
     },
   },
   NetworkPolicy: { ps: ['NAME', 'TIER'], wide: ['NAME', 'TIER', 'ORDER', 'SELECTOR'], cells: policyCells },
-  GlobalNetworkPolicy: { ps: ['NAME', 'TIER'], wide: ['NAME', 'TIER', 'ORDER', 'SELECTOR'], cells: policyCells },
+  GlobalNetworkPolicy: { ps: ['NAME', 'TIER'], wide: ['NAME', 'TIER', 'ORDER', 'SELECTOR'], cells: globalPolicyCells },
   CalicoNodeStatus: {
     ps: ['NAME', 'NODE'],
     wide: ['NAME', 'NODE', 'CLASSES'],

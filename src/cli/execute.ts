@@ -118,8 +118,9 @@ export async function executeConfigCommand(
 
   const names = kindAndNames?.names ?? [];
   if (names.some((n) => n === '')) {
-    results.err = new Error('resource name may not be empty');
-    return results;
+    // calicoctl returns a fresh CommandResults{Err}: no resources counted, so delete and patch
+    // print the bare error.
+    return { numResources: 0, numHandled: 0, singleKind: '', resources: [], resErrs: [], named: false, listKinds: [], revisions: [], err: new Error('resource name may not be empty') };
   }
   results.named = filename !== undefined || names.length > 0;
 
@@ -127,6 +128,14 @@ export async function executeConfigCommand(
   for (const r of resources) {
     try {
       handleNamespace(r, ns, allNs);
+    } catch (e) {
+      // ExecuteResourceAction returns no object with a namespace error, so even for
+      // replace/patch it is not counted as handled.
+      if (action === 'update' || action === 'patch') results.err = e;
+      else results.resErrs.push(e);
+      continue;
+    }
+    try {
       const out = await perform(rm, r);
       const outs = Array.isArray(out) ? out : [out];
       results.resources.push(...outs);

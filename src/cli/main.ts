@@ -77,9 +77,30 @@ export async function main(argv: readonly string[], io: IO): Promise<number> {
 }
 
 function messageOf(e: unknown): string {
-  if (e instanceof CommandError || e instanceof UsageError || e instanceof ConnectError) return e.message;
-  if (e instanceof Error) return e.message || e.name;
+  if (e instanceof ConnectError) return e.message;
+  if (e instanceof CommandError || e instanceof UsageError) return massageError(e.message);
+  if (e instanceof Error) return massageError(e.message || e.name);
   return String(e);
+}
+
+const UNKNOWN_FIELD = /unknown field "([^"]+)"/;
+
+/**
+ * calicoctl's massageError (`calicoctl/calicoctl.go`), applied to every error a command
+ * returns: drop the JSON-decoding prefix, and replace a message about an unknown field by
+ * `field in document is not recognized or is in the wrong location: <field>`. tortie keeps the
+ * location it appends in parentheses (resource, field path, line and column).
+ */
+export function massageError(msg: string): string {
+  const prefix = 'error unmarshaling JSON: while decoding JSON: json: ';
+  if (msg.startsWith(prefix)) msg = msg.slice(prefix.length);
+  const m = UNKNOWN_FIELD.exec(msg);
+  if (m) {
+    const rest = msg.slice(m.index + m[0].length);
+    const where = /^ \(.*\)$/.test(rest) ? rest : '';
+    msg = `field in document is not recognized or is in the wrong location: ${m[1]}${where}`;
+  }
+  return msg;
 }
 
 export { BINARY };

@@ -20,6 +20,8 @@ export function printableObject(p: Printable): unknown {
 }
 
 export function printStructured(format: 'yaml' | 'json', ps: readonly Printable[]): string {
+  // Nothing found (every named object missing): calicoctl marshals its nil slice, `null`.
+  if (ps.length === 0) return format === 'json' ? 'null' : 'null\n';
   const value = ps.length === 1 ? printableObject(ps[0]!) : ps.map(printableObject);
   return format === 'json' ? toJson(value) : toYaml(value);
 }
@@ -38,7 +40,8 @@ export function printTables(
     const kind = (p.list ? p.kind : p.resource.kind) as KindName;
     const cols = COLUMNS[kind];
     let headings = opts.headings ?? (opts.wide ? cols.wide : cols.ps);
-    if (opts.printNamespace && 'NAMESPACE' in cols.cells) headings = ['NAMESPACE', ...headings];
+    // calicoctl's custom-columns printer is built without PrintNamespace (commands/get.go).
+    if (opts.printNamespace && !opts.headings && 'NAMESPACE' in cols.cells) headings = ['NAMESPACE', ...headings];
     for (const h of headings) {
       if (!(h in cols.cells)) {
         throw new UnknownHeadingError(`unknown heading ${h}, valid values are: ${Object.keys(cols.cells).sort().join(', ')}`);

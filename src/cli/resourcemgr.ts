@@ -26,6 +26,8 @@ export class ResourceManager {
   }
 
   async apply(r: Resource): Promise<Resource> {
+    // resourcemgr Apply refuses ClusterInformation before trying Create.
+    if (r.kind === 'ClusterInformation') throw new NotSupportedError('apply', 'ClusterInformation', 'resource is readonly');
     const originalRV = r.metadata.resourceVersion;
     const copy = clone(r);
     delete copy.metadata.resourceVersion;

@@ -16,13 +16,19 @@ export class ConnectError extends Error {
 
 const open = new Map<IO, Promise<Client>>();
 
+/** The message of a `-c` path that does not exist (clientmgr `LoadClientConfig`). */
+export const READ_CONFIG_ERROR = 'Error reading config file: ';
+
 export async function openClient(p: Parsed, io: IO): Promise<Client> {
   let c = open.get(io);
   if (!c) {
     const configPath = str(p, 'config');
     c = (io.connect ?? connectClient)(configPath, io.env).catch((e: unknown) => {
       open.delete(io);
-      throw new ConnectError(`Failed to create Calico API client: ${e instanceof Error ? e.message : String(e)}`);
+      const msg = e instanceof Error ? e.message : String(e);
+      // clientmgr LoadClientConfig prints this one alone and exits, before any client exists.
+      if (msg.startsWith(READ_CONFIG_ERROR)) throw new ConnectError(msg, { cause: e });
+      throw new ConnectError(`Failed to create Calico API client: ${msg}`, { cause: e });
     });
     open.set(io, c);
   }
@@ -36,8 +42,9 @@ export async function closeSession(io: IO): Promise<void> {
   if (c) await c.then((x) => x.close()).catch(() => {});
 }
 
+/** `strings.Split(strings.TrimPrefix(v, "v"), "-")[0]` */
 function bare(v: string): string {
-  return v.replace(/^v/, '').replace(/-.*$/, '');
+  return v.replace(/^v/, '').replace(/-.*$/s, '');
 }
 
 /**
@@ -56,5 +63,6 @@ export async function checkVersionMismatch(p: Parsed, io: IO): Promise<Error | u
     return undefined;
   }
   if (!cluster || bare(cluster) === bare(VERSION)) return undefined;
-  return new Error(`version mismatch.\nClient Version:   ${VERSION}\nCluster Version:  ${cluster}\nUse --allow-version-mismatch to override`);
+  // version_mismatch.go prints the client version as built and the cluster's stripped.
+  return new Error(`version mismatch.\nClient Version:   ${VERSION}\nCluster Version:  ${bare(cluster)}\nUse --allow-version-mismatch to override`);
 }

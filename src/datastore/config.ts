@@ -99,11 +99,17 @@ export function loadDatastoreConfig(opts: LoadOptions = {}): DatastoreConfig {
   if (path === defaultPath && !existsSync(path)) {
     raw = fromEnv(env);
   } else {
+    // clientmgr LoadClientConfig: a path that cannot be stat'ed is "Error reading config file";
+    // one that exists but cannot be read is os.ReadFile's error.
+    if (!existsSync(path)) throw new ConfigError(`Error reading config file: ${path}`);
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
-    } catch {
-      throw new ConfigError(`Error reading config file: ${path}`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR') throw new ConfigError(`read ${path}: is a directory`);
+      if (code === 'EACCES') throw new ConfigError(`open ${path}: permission denied`);
+      throw new ConfigError(`open ${path}: ${(e as Error).message}`);
     }
     raw = fromFile(text, path);
   }
@@ -119,23 +125,28 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
+/**
+ * apiconfig LoadClientConfigFromFile: every problem with the content is
+ * `syntax error in <file>: <err>`, parse failures being `failed to parse config as YAML/JSON: …`.
+ */
 function fromFile(text: string, path: string): Record<string, unknown> {
+  const syntax = (msg: string) => new ConfigError(`syntax error in ${path}: ${msg}`);
   let doc;
   try {
     doc = parseDocuments(text)[0];
   } catch (e) {
-    if (e instanceof YamlError) throw new ConfigError(`syntax error in ${path}: ${e.message}`);
+    if (e instanceof YamlError) throw syntax(`failed to parse config as YAML/JSON: error converting YAML to JSON: ${e.message}`);
     throw e;
   }
   let v: Record<string, unknown>;
   try {
     v = decodeStruct(doc?.node ?? null, fileTy) ?? {};
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(`syntax error in ${path}: ${e.message}`);
+    if (e instanceof DecodeError) throw syntax(`failed to parse config as YAML/JSON: error unmarshaling JSON: ${e.message}`);
     throw e;
   }
-  if (v.apiVersion !== 'projectcalico.org/v3') throw new ConfigError(`invalid config file: unknown APIVersion '${v.apiVersion ?? ''}'`);
-  if (v.kind !== 'CalicoAPIConfig') throw new ConfigError(`invalid config file: expected kind 'CalicoAPIConfig', got '${v.kind ?? ''}'`);
+  if (v.apiVersion !== 'projectcalico.org/v3') throw syntax(`invalid config file: unknown APIVersion '${v.apiVersion ?? ''}'`);
+  if (v.kind !== 'CalicoAPIConfig') throw syntax(`invalid config file: expected kind 'CalicoAPIConfig', got '${v.kind ?? ''}'`);
   return (v.spec as Record<string, unknown>) ?? {};
 }
 

@@ -15,6 +15,7 @@ export type DatastoreErrorCode =
   | 'VALIDATION'
   | 'UNAVAILABLE'
   | 'COMPACTED'
+  | 'CLOSED'
   | 'NOT_SUPPORTED'
   | 'CONFIG';
 
@@ -59,6 +60,14 @@ export class UnavailableError extends DatastoreError {
   readonly code = 'UNAVAILABLE' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/** The backend object was closed by its owner: nothing will succeed on it again (watchers stop). */
+export class ClosedError extends DatastoreError {
+  readonly code = 'CLOSED' as const;
+  constructor(message: string) {
+    super(message);
   }
 }
 

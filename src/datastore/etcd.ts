@@ -24,7 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IEvent, type IKeyValue, type IOptions, type IWatchResponse } from 'etcd3';
-import { AlreadyExistsError, CompactedError, ConfigError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
+import { AlreadyExistsError, CompactedError, ConfigError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError, ClosedError } from './errors.js';
 import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
 import { QueueWatchStream } from './stream.js';
 
@@ -78,6 +78,8 @@ export class EtcdBackend implements KVBackend {
         // Detect a silently dead peer under an open watch (etcd allows pings every 5 s).
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
+        // A watch catching up sends up to 1000 revisions (with prev_kv) in one message.
+        'grpc.max_receive_message_length': -1,
       },
     };
     if (opts.username) options.auth = { username: opts.username, password: opts.password ?? '' };
@@ -132,7 +134,7 @@ export class EtcdBackend implements KVBackend {
   }
 
   async list(prefix: string, opts: { revision?: string } = {}): Promise<ListResult> {
-    const [from, end] = prefixRange(prefix);
+    const [from, end] = etcdPrefixRange(prefix);
     let rev = opts.revision;
     const pairs: KVPair[] = [];
     for (let start = from; ; ) {
@@ -229,7 +231,7 @@ export class EtcdBackend implements KVBackend {
       return q;
     }
     this.streams.add(q);
-    const [key, end] = prefixRange(prefix);
+    const [key, end] = etcdPrefixRange(prefix);
     this.client.watchClient.watch().then(
       (stream) => {
         if (q.closed) {
@@ -242,7 +244,7 @@ export class EtcdBackend implements KVBackend {
             const err =
               res.compact_revision && res.compact_revision !== '0'
                 ? new CompactedError(fromRevision, res.compact_revision)
-                : new UnavailableError(`etcd at ${this.where} cancelled the watch on ${prefix}: ${res.cancel_reason || 'no reason given'}`);
+                : new UnavailableError(`etcd unavailable at ${this.where}: watch on ${prefix} cancelled: ${this.reason(res.cancel_reason || 'no reason given')}`);
             q.fail(err);
             return;
           }
@@ -302,27 +304,31 @@ export class EtcdBackend implements KVBackend {
     return new UpdateConflictError(key, `revision ${revision} is not the stored ${current.mod_revision}`);
   }
 
-  private closedError(): UnavailableError {
-    return new UnavailableError(`etcd client for ${this.where} is closed`);
+  private closedError(): ClosedError {
+    return new ClosedError(`etcd client for ${this.where} is closed`);
   }
 
   /** Any failure of the client or the connection, as one line. The original stays as `cause`. */
   private wrap(e: unknown): DatastoreError {
     if (e instanceof DatastoreError) return e;
-    const msg = messageOf(e);
     if (this.closed) return this.closedError();
-    let reason: string;
-    if (/ECONNREFUSED/.test(msg)) reason = 'connection refused';
-    else if (/DEADLINE_EXCEEDED|Deadline exceeded/i.test(msg)) reason = `no answer within ${this.requestTimeoutMs} ms`;
-    else if (/ETIMEDOUT/.test(msg)) reason = 'connection timed out';
-    else if (/EHOSTUNREACH/.test(msg)) reason = 'host unreachable';
-    else if (/ENETUNREACH/.test(msg)) reason = 'network unreachable';
-    else if (/ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(msg)) reason = 'cannot resolve the host name';
-    else if (/ECONNRESET|Connection dropped|Connection closed|GOAWAY/i.test(msg)) reason = 'connection lost';
-    else if (/authentication failed|invalid auth token|permission denied|UNAUTHENTICATED/i.test(msg)) reason = `access refused: ${stripGrpc(msg)}`;
-    else if (/SSL|TLS|certificate/i.test(msg)) reason = `TLS failure: ${stripGrpc(msg)}`;
-    else reason = stripGrpc(msg);
-    return new UnavailableError(`etcd unavailable at ${this.where}: ${oneLine(reason)}`, { cause: e });
+    return new UnavailableError(`etcd unavailable at ${this.where}: ${this.reason(messageOf(e))}`, { cause: e });
+  }
+
+  /** gRPC's and etcd's wording → a short reason. */
+  private reason(msg: string): string {
+    let r: string;
+    if (/ECONNREFUSED/.test(msg)) r = 'connection refused';
+    else if (/DEADLINE_EXCEEDED|Deadline exceeded/i.test(msg)) r = `no answer within ${this.requestTimeoutMs} ms`;
+    else if (/ETIMEDOUT/.test(msg)) r = 'connection timed out';
+    else if (/EHOSTUNREACH/.test(msg)) r = 'host unreachable';
+    else if (/ENETUNREACH/.test(msg)) r = 'network unreachable';
+    else if (/ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(msg)) r = 'cannot resolve the host name';
+    else if (/ECONNRESET|Connection dropped|Connection closed|GOAWAY/i.test(msg)) r = 'connection lost';
+    else if (/authentication failed|invalid auth token|permission denied|user name is empty|UNAUTHENTICATED/i.test(msg)) r = `access refused: ${stripGrpc(msg)}`;
+    else if (/SSL|TLS|certificate/i.test(msg)) r = `TLS failure: ${stripGrpc(msg)}`;
+    else r = stripGrpc(msg);
+    return oneLine(r);
   }
 }
 
@@ -334,7 +340,7 @@ function guard(key: Buffer, revision: string | undefined) {
 }
 
 /** etcd's prefix range: [prefix, prefix with its last byte below 0xff incremented); '' is every key. */
-export function prefixRange(prefix: string): [Buffer, Buffer] {
+export function etcdPrefixRange(prefix: string): [Buffer, Buffer] {
   const start = Buffer.from(prefix);
   for (let i = start.length - 1; i >= 0; i--) {
     if (start[i]! < 0xff) {
@@ -377,7 +383,11 @@ function messageOf(e: unknown): string {
 
 /** `14 UNAVAILABLE: foo` → `foo`; `etcdserver: x` → `x`. */
 function stripGrpc(m: string): string {
-  return m.replace(/^\w*Error:\s*/, '').replace(/^\d+ [A-Z_]+:\s*/, '').replace(/^etcdserver:\s*/, '');
+  return m
+    .replace(/^\w*Error:\s*/, '')
+    .replace(/^\d+ [A-Z_]+:\s*/, '')
+    .replace(/^rpc error: code = \w+ desc = /, '')
+    .replace(/^etcdserver:\s*/, '');
 }
 
 function oneLine(s: string): string {

@@ -60,7 +60,11 @@ export interface KVBackend {
 
   /** Throws NotFoundError (with the raw key as id). */
   get(key: string): Promise<KVPair>;
-  /** Pairs whose key starts with `prefix`, sorted by key. `revision` reads an older snapshot (CompactedError if gone). */
+  /**
+   * Pairs whose key starts with `prefix`, sorted by key. `revision` reads an older snapshot
+   * (CompactedError if gone); a revision beyond the current one reads the current state, labelled
+   * with the current revision.
+   */
   list(prefix: string, opts?: { revision?: string }): Promise<ListResult>;
   /** Throws AlreadyExistsError when the key exists. */
   create(key: string, value: string): Promise<KVPair>;
@@ -77,6 +81,9 @@ export interface KVBackend {
   revision(): Promise<string>;
   /** Changes under `prefix` after `fromRevision`. */
   watch(prefix: string, fromRevision: string): KVWatchStream;
+  /** Drops history before `revision`, as `etcdctl compact` does (tests and maintenance). */
+  compact?(revision: string): Promise<void>;
+  /** After close every call fails with ClosedError and open watches end with it. */
   close(): Promise<void>;
 }
 

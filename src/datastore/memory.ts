@@ -4,7 +4,7 @@
  * revision and watches from an older revision work exactly as on etcd, including compaction
  * (`historyLimit`), and it can simulate losing the connection (`disconnectWatchers`).
  */
-import { AlreadyExistsError, CompactedError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
+import { AlreadyExistsError, ClosedError, CompactedError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
 import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
 import { QueueWatchStream } from './stream.js';
 
@@ -33,16 +33,18 @@ export class MemoryBackend implements KVBackend {
   }
 
   async get(key: string): Promise<KVPair> {
+    this.check();
     const p = this.data.get(key);
     if (!p) throw new NotFoundError(key);
     return { ...p };
   }
 
   async list(prefix: string, opts: { revision?: string } = {}): Promise<ListResult> {
+    this.check();
     let view: Map<string, KVPair> = this.data;
     let at = this.rev;
     if (opts.revision !== undefined) {
-      at = Number(opts.revision);
+      at = Math.min(Number(opts.revision), this.rev);
       if (at < this.rev) {
         if (at < this.compactedThrough) throw new CompactedError(opts.revision, String(this.compactedThrough));
         view = new Map(this.data);
@@ -59,11 +61,13 @@ export class MemoryBackend implements KVBackend {
   }
 
   async create(key: string, value: string): Promise<KVPair> {
+    this.check();
     if (this.data.has(key)) throw new AlreadyExistsError(key);
     return this.write(key, value);
   }
 
   async update(key: string, value: string, revision?: string): Promise<KVPair> {
+    this.check();
     const cur = this.data.get(key);
     if (!cur) throw new NotFoundError(key);
     if (revision !== undefined && revision !== cur.revision) {
@@ -73,10 +77,12 @@ export class MemoryBackend implements KVBackend {
   }
 
   async apply(key: string, value: string): Promise<KVPair> {
+    this.check();
     return this.write(key, value);
   }
 
   async delete(key: string, revision?: string): Promise<KVPair> {
+    this.check();
     const cur = this.data.get(key);
     if (!cur) throw new NotFoundError(key);
     if (revision !== undefined && revision !== cur.revision) {
@@ -89,6 +95,7 @@ export class MemoryBackend implements KVBackend {
   }
 
   async revision(): Promise<string> {
+    this.check();
     return String(this.rev);
   }
 
@@ -96,6 +103,10 @@ export class MemoryBackend implements KVBackend {
     const from = Number(fromRevision);
     const entry = { prefix, stream: undefined as unknown as QueueWatchStream };
     entry.stream = new QueueWatchStream(() => this.watchers.delete(entry));
+    if (this.closed) {
+      entry.stream.fail(new ClosedError('memory datastore is closed'));
+      return entry.stream;
+    }
     if (from < this.compactedThrough) {
       entry.stream.fail(new CompactedError(fromRevision, String(this.compactedThrough)));
       return entry.stream;
@@ -107,7 +118,12 @@ export class MemoryBackend implements KVBackend {
   }
 
   async close(): Promise<void> {
-    for (const w of [...this.watchers]) w.stream.close();
+    this.closed = true;
+    for (const w of [...this.watchers]) w.stream.fail(new ClosedError('memory datastore is closed'));
+  }
+  private closed = false;
+  private check(): void {
+    if (this.closed) throw new ClosedError('memory datastore is closed');
   }
 
   /** Test hook: every open watch fails as if the connection dropped. */
@@ -119,7 +135,11 @@ export class MemoryBackend implements KVBackend {
    * Test hook, like `etcdctl compact N`: forget the changes before revision N. Snapshot reads
    * and watches from a revision before N - 1 then fail with CompactedError.
    */
-  compact(revision: number): void {
+  async compact(revision: string | number): Promise<void> {
+    this.compactSync(Number(revision));
+  }
+
+  private compactSync(revision: number): void {
     this.history = this.history.filter((c) => c.rev >= revision);
     this.compactedThrough = Math.max(this.compactedThrough, revision - 1);
   }

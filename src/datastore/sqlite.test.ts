@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // Test only: an independent connection to hold the write lock and read pragmas.
 import Database from 'better-sqlite3';
-import { SqliteBackend, prefixRange } from './sqlite.js';
+import { SqliteBackend, sqlitePrefixRange } from './sqlite.js';
 import type { KVEvent } from './kv.js';
 import { runContractSuite } from './testing/contract.js';
 
@@ -105,7 +105,7 @@ describe('sqlite backend specifics', () => {
     kv.reopen();
     assert.equal((await kv.get('/calico/x')).value, '{"v":2}');
     await kv.close();
-    await assert.rejects(kv.get('/calico/x'), { code: 'UNAVAILABLE', message: `sqlite datastore at ${path} is closed` });
+    await assert.rejects(kv.get('/calico/x'), { code: 'CLOSED', message: `sqlite datastore at ${path} is closed` });
     const again = SqliteBackend.open(path);
     try {
       assert.equal(await again.revision(), rev);
@@ -265,9 +265,9 @@ describe('sqlite backend specifics', () => {
   });
 
   it('prefix ranges bound exactly the keys that start with the prefix', () => {
-    assert.deepEqual(prefixRange('/calico/'), { lo: '/calico/', hi: '/calico0' });
-    assert.deepEqual(prefixRange(''), { lo: '', hi: undefined });
-    assert.deepEqual(prefixRange('a\u{10ffff}'), { lo: 'a\u{10ffff}', hi: 'b' });
-    assert.deepEqual(prefixRange('\u{d7ff}'), { lo: '\u{d7ff}', hi: '\u{e000}' });
+    assert.deepEqual(sqlitePrefixRange('/calico/'), { lo: '/calico/', hi: '/calico0' });
+    assert.deepEqual(sqlitePrefixRange(''), { lo: '', hi: undefined });
+    assert.deepEqual(sqlitePrefixRange('a\u{10ffff}'), { lo: 'a\u{10ffff}', hi: 'b' });
+    assert.deepEqual(sqlitePrefixRange('\u{d7ff}'), { lo: '\u{d7ff}', hi: '\u{e000}' });
   });
 });

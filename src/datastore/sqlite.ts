@@ -31,7 +31,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AlreadyExistsError, CompactedError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
+import { AlreadyExistsError, CompactedError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError, ClosedError } from './errors.js';
 import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
 import { QueueWatchStream } from './stream.js';
 
@@ -164,7 +164,7 @@ export class SqliteBackend implements KVBackend {
   }
 
   async list(prefix: string, opts: { revision?: string } = {}): Promise<ListResult> {
-    const range = prefixRange(prefix);
+    const range = sqlitePrefixRange(prefix);
     return this.run('read', (c) => {
       const now = c.meta('revision');
       const { s, params } = c.ranged('SELECT key, value, mod_rev, create_rev FROM kv WHERE {KEY} ORDER BY key', range);
@@ -206,7 +206,7 @@ export class SqliteBackend implements KVBackend {
   }
 
   watch(prefix: string, fromRevision: string): KVWatchStream {
-    const s = { range: prefixRange(prefix), from: fromRevision } as Stream;
+    const s = { range: sqlitePrefixRange(prefix), from: fromRevision } as Stream;
     s.queue = new QueueWatchStream(() => this.dropStream(s));
     if (!this.conn) {
       s.queue.fail(this.closedError());
@@ -226,14 +226,16 @@ export class SqliteBackend implements KVBackend {
   }
 
   /**
-   * Test and maintenance hook, like `etcdctl compact N`: forget the changes before revision N.
-   * Snapshot reads and watches from before N - 1 then fail with CompactedError.
+   * Test and maintenance hook, like `etcdctl compact N`: forget the changes before revision N
+   * (N is capped at the current revision). Snapshot reads and watches from before N - 1 then
+   * fail with CompactedError.
    */
   async compact(revision: string | number): Promise<void> {
     const n = typeof revision === 'number' ? revision : parseRev(revision);
     await this.run('write', (c) => {
-      c.stmt('DELETE FROM changes WHERE rev < ?').run(n);
-      c.stmt("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(n - 1);
+      const upTo = Math.min(n, c.meta('revision')); // like etcd: not beyond the present
+      c.stmt('DELETE FROM changes WHERE rev < ?').run(upTo);
+      c.stmt("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(upTo - 1);
     });
     this.kick();
   }
@@ -279,8 +281,8 @@ export class SqliteBackend implements KVBackend {
     }
   }
 
-  private closedError(): UnavailableError {
-    return new UnavailableError(`sqlite datastore at ${this.path} is closed`);
+  private closedError(): ClosedError {
+    return new ClosedError(`sqlite datastore at ${this.path} is closed`);
   }
 
   private shutdown(end: (q: QueueWatchStream) => void): void {
@@ -394,7 +396,8 @@ export class SqliteBackend implements KVBackend {
     let deliveries: Delivery[];
     let more = false;
     try {
-      if (![...this.streams].some((s) => s.last < c.meta('revision'))) return;
+      const head = c.meta('revision'); // cheap: most ticks stop here
+      if (![...this.streams].some((s) => s.last < head)) return;
       deliveries = c.read(() => {
         const now = c.meta('revision');
         const compacted = c.meta('compacted');
@@ -464,7 +467,7 @@ function toEvent(r: ChangeRow): KVEvent {
 }
 
 /** Keys starting with `prefix` are exactly those in [prefix, prefix with its last code point + 1). */
-export function prefixRange(prefix: string): Range {
+export function sqlitePrefixRange(prefix: string): Range {
   const cps = [...prefix];
   while (cps.length > 0) {
     const last = cps.pop()!.codePointAt(0)!;

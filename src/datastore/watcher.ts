@@ -147,6 +147,11 @@ export function watchKV(kv: KVBackend, prefix: string, opts: WatchOptions = {}):
         throw new Error('watch stream ended');
       } catch (e) {
         if (stopped) break;
+        if (isDatastoreError(e, 'CLOSED')) {
+          // The backend was closed by its owner: nothing to resume.
+          out.fail(e);
+          return;
+        }
         if (e instanceof CompactedError) needResync = true;
         attempt++;
         opts.onRetry?.(e, attempt);

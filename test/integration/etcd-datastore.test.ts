@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { EtcdBackend } from '../../src/datastore/etcd.js';
+import { EtcdBackend, etcdPrefixRange } from '../../src/datastore/etcd.js';
 import type { KVBackend, KVEvent } from '../../src/datastore/kv.js';
 import { ResourceStore } from '../../src/datastore/resources.js';
 import { runContractSuite } from '../../src/datastore/testing/contract.js';
@@ -124,7 +124,7 @@ describe('etcd datastore', { skip: skip ?? false }, () => {
       }
     });
 
-    it('rejects malformed endpoints with ConfigError, and a closed client with UnavailableError', async () => {
+    it('rejects malformed endpoints with ConfigError, and a closed client with ClosedError', async () => {
       assert.throws(() => EtcdBackend.connect([]), { code: 'CONFIG' });
       assert.throws(() => EtcdBackend.connect(['127.0.0.1:2379']), { code: 'CONFIG' });
       assert.throws(() => EtcdBackend.connect(['ftp://h:1']), { code: 'CONFIG' });
@@ -133,7 +133,7 @@ describe('etcd datastore', { skip: skip ?? false }, () => {
       const c = EtcdBackend.connect([`${etcd.endpoint}/`]);
       assert.ok((await c.revision()).match(/^\d+$/));
       await c.close();
-      await assert.rejects(c.get('/x'), { code: 'UNAVAILABLE', message: `etcd client for ${etcd.endpoint} is closed` });
+      await assert.rejects(c.get('/x'), { code: 'CLOSED', message: `etcd client for ${etcd.endpoint} is closed` });
     });
 
     it('compaction by etcd: older snapshots and watches are CompactedError', async () => {
@@ -196,6 +196,44 @@ describe('etcd datastore', { skip: skip ?? false }, () => {
         raw.close();
         await etcd.restart(); // leave a running etcd for the next test, whatever happened
       }
+    });
+
+    it('password auth (a second etcd with auth enabled): right credentials work, wrong or none are one-line UnavailableError', async () => {
+      const sec = await startEtcd();
+      const clients: EtcdBackend[] = [];
+      const open = (o: { username?: string; password?: string }) => {
+        const c = EtcdBackend.connect([sec.endpoint], o);
+        clients.push(c);
+        return c;
+      };
+      try {
+        sec.etcdctl('user', 'add', 'root:secret');
+        sec.etcdctl('auth', 'enable');
+        const ok = open({ username: 'root', password: 'secret' });
+        const a = await ok.create('/calico/a', '1');
+        assert.equal((await ok.get('/calico/a')).revision, a.revision);
+        const evs = await take<KVEvent>(ok.watch('/calico/', '0')[Symbol.asyncIterator](), 1);
+        assert.equal(evs[0]!.key, '/calico/a');
+        await assert.rejects(open({ username: 'root', password: 'nope' }).get('/calico/a'), {
+          code: 'UNAVAILABLE',
+          message: `etcd unavailable at ${sec.endpoint}: access refused: authentication failed, invalid user ID or password`,
+        });
+        await assert.rejects(open({}).get('/calico/a'), { code: 'UNAVAILABLE', message: `etcd unavailable at ${sec.endpoint}: access refused: user name is empty` });
+        const w = open({}).watch('/calico/', '0');
+        await assert.rejects(async () => {
+          for await (const _ of w) void _;
+        }, { code: 'UNAVAILABLE', message: `etcd unavailable at ${sec.endpoint}: watch on /calico/ cancelled: access refused: user name is empty` });
+      } finally {
+        for (const c of clients) await c.close();
+        await sec.stop();
+      }
+    });
+
+    it('prefix ranges are etcd\'s (last byte below 0xff incremented; empty prefix = every key)', () => {
+      const hex = (r: [Buffer, Buffer]) => r.map((b) => b.toString('hex'));
+      assert.deepEqual(hex(etcdPrefixRange('/calico/')), [Buffer.from('/calico/').toString('hex'), Buffer.from('/calico0').toString('hex')]);
+      assert.deepEqual(hex(etcdPrefixRange('')), ['00', '00']);
+      assert.deepEqual(hex(etcdPrefixRange('a\u00ff')), ['61c3bf', '61c3c0']);
     });
 
     it('raw watch batches carry etcd revisions and previous values', async () => {

@@ -31,7 +31,8 @@ export const bgpPeerSpec = struct('BGPPeerSpec', [
   opt('reachableBy', str()),
   opt('filters', list(str())),
   opt('localWorkloadSelector', str({ maxLength: 4096 })),
-  optPtr('reversePeering', str({ go: 'v3.ReversePeering', enum: ['Auto', 'Manual'] })),
+  // The enum is on both the type and the field, so controller-gen wrote an allOf of the two.
+  optPtr('reversePeering', str({ go: 'v3.ReversePeering', allOf: [{ enum: ['Auto', 'Manual'] }, { enum: ['Auto', 'Manual'] }] })),
 ]);
 
 type Spec = {

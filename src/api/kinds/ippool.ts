@@ -66,7 +66,7 @@ async function prepare(r: Resource, op: WriteOp, old: Resource | undefined, ctx:
     return [{ name: 'IPPool.Spec.AllowedUses', value: s.allowedUses, reason: 'IPPool allowed use cannot be changed from LoadBalacer to Workload or Tunnel' }];
   }
   if (!s.assignmentMode) s.assignmentMode = 'Automatic';
-  if (oldSpec && oldSpec.blockSize !== s.blockSize) errs.push({ name: 'IPPool.Spec.BlockSize', value: s.blockSize, reason: 'IPPool BlockSize cannot be modified' });
+  if (oldSpec && oldBlockSize(oldSpec) !== s.blockSize) errs.push({ name: 'IPPool.Spec.BlockSize', value: s.blockSize, reason: 'IPPool BlockSize cannot be modified' });
   if (ip.version === 4) {
     if (s.blockSize > 32 || s.blockSize < 20) errs.push({ name: 'IPPool.Spec.BlockSize', value: s.blockSize, reason: 'IPv4 block size must be between 20 and 32' });
   } else if (s.blockSize > 128 || s.blockSize < 116) {
@@ -102,6 +102,13 @@ async function prepare(r: Resource, op: WriteOp, old: Resource | undefined, ctx:
     errs.push({ name: cidrField, value: s.cidr, reason: 'IPPool CIDR overlaps with IPv6 Link Local range fe80::/10' });
   }
   return errs;
+}
+
+/** The old pool's block size as clientv3 reads it back (convertIpPoolFromStorage defaults 0 to 26/122). */
+function oldBlockSize(o: Spec): number {
+  if (o.blockSize) return o.blockSize;
+  const v = Prefix.tryParseCIDR(o.cidr ?? '')?.ip.version;
+  return v === 4 ? 26 : v === 6 ? 122 : 0;
 }
 
 function sameCidr(a: string | undefined, b: string): boolean {
@@ -190,7 +197,9 @@ const sz = (v: unknown) => (typeof v === 'string' || Array.isArray(v) ? v.length
 const uses = (s: Self) => (Array.isArray(s.allowedUses) ? (s.allowedUses as string[]) : []);
 const off = (m: unknown) => m === undefined || sz(m) === 0 || m === 'Never';
 
-async function post(r: Resource, _op: WriteOp, ctx: ClientContext): Promise<ErroredField[]> {
+async function post(r: Resource, op: WriteOp, ctx: ClientContext): Promise<ErroredField[]> {
+  // Only ipPools.Create looks at existing blocks (Update and UnsafeCreate do not).
+  if (op !== 'create') return [];
   const s = r.spec as Spec;
   const prefix = Prefix.parse(s.cidr!);
   for (const b of await ctx.blockCIDRs(prefix.version)) {

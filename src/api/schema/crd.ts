@@ -44,18 +44,25 @@ function descend(cur: unknown, ty: Ty): void {
  * OpenAPI checks over a canonical value. `path` is the field path of `v`. Details are worded as
  * apiextensions-apiserver words them: kube-openapi's `<path> in body …` for pattern, ranges,
  * lengths and formats; Kubernetes field errors for enums (NotSupported), maxLength (TooLong),
- * maxItems (TooMany) and required fields (an empty detail).
+ * maxItems/maxProperties (TooMany) and required fields (an empty detail).
+ *
+ * The order is kube-openapi's SchemaValidator order for one node: type, allOf, string (only the
+ * first failure of maxLength, minLength, pattern), format, number (minimum, maximum), slice
+ * (items, then minItems, maxItems), enum, object (minProperties, maxProperties, additional
+ * properties, properties, required). Go walks properties and map entries in map order (random);
+ * here they go in declaration order and in the (sorted) canonical order of the map.
+ * An allOf failure has no field path: libcalico-go names it after the kind (see `<nil>` below).
  */
 export function checkCrdConstraints(v: unknown, ty: Ty, path: string, out: ErroredField[] = []): ErroredField[] {
   if (v === undefined || v === null) return out;
   const inBody = (detail: string) => out.push({ name: path, reason: `${path} in body ${detail}` });
-  if (ty.enum && (typeof v === 'string' || typeof v === 'number') && !ty.enum.includes(v)) {
-    out.push({ name: path, reason: `supported values: ${ty.enum.map((e) => JSON.stringify(String(e))).join(', ')}` });
-  }
+  if (ty.allOf?.length) checkAllOf(v, ty, path, out);
   if (typeof v === 'string') {
-    if (ty.maxLength !== undefined && [...v].length > ty.maxLength) out.push({ name: path, reason: `may not be more than ${ty.maxLength} bytes` });
-    if (ty.minLength !== undefined && [...v].length < ty.minLength) inBody(`should be at least ${ty.minLength} chars long`);
-    if (ty.pattern !== undefined && !compilePattern(ty.pattern).test(v)) inBody(`should match '${ty.pattern}'`);
+    const runes = [...v].length;
+    if (ty.maxLength !== undefined && runes > ty.maxLength) {
+      out.push({ name: path, reason: `may not be more than ${ty.maxLength} ${ty.maxLength === 1 ? 'byte' : 'bytes'}` });
+    } else if (ty.minLength !== undefined && runes < ty.minLength) inBody(`should be at least ${ty.minLength} chars long`);
+    else if (ty.pattern !== undefined && !compilePattern(ty.pattern).test(v)) inBody(`should match '${ty.pattern}'`);
     if (ty.format === 'cidr' && !isSloppyCIDR(v)) inBody(`must be of type cidr: ${JSON.stringify(v)}`);
   }
   if (typeof v === 'number') {
@@ -63,10 +70,14 @@ export function checkCrdConstraints(v: unknown, ty: Ty, path: string, out: Error
     if (ty.maximum !== undefined && v > ty.maximum) inBody(`should be less than or equal to ${ty.maximum}`);
   }
   if (Array.isArray(v)) {
+    if (ty.t === 'list') v.forEach((x, i) => checkCrdConstraints(x, ty.of, `${path}[${i}]`, out));
+    if (ty.minItems !== undefined && v.length < ty.minItems) inBody(`should have at least ${ty.minItems} items`);
     if (ty.maxItems !== undefined && v.length > ty.maxItems) {
       out.push({ name: path, reason: `must have at most ${ty.maxItems} ${ty.maxItems === 1 ? 'item' : 'items'}` });
     }
-    if (ty.minItems !== undefined && v.length < ty.minItems) inBody(`should have at least ${ty.minItems} items`);
+  }
+  if (ty.enum && (typeof v === 'string' || typeof v === 'number') && !ty.enum.includes(v)) {
+    out.push({ name: path, reason: `supported values: ${ty.enum.map((e) => JSON.stringify(String(e))).join(', ')}` });
   }
   if ((ty.t === 'struct' || ty.t === 'map') && typeof v === 'object' && !Array.isArray(v)) {
     const n = Object.keys(v as object).length;
@@ -75,34 +86,69 @@ export function checkCrdConstraints(v: unknown, ty: Ty, path: string, out: Error
       out.push({ name: path, reason: `must have at most ${ty.maxProperties} ${ty.maxProperties === 1 ? 'item' : 'items'}` });
     }
   }
-  switch (ty.t) {
-    case 'struct': {
-      const o = v as Record<string, unknown>;
-      for (const fd of ty.fields) {
-        const child = path ? `${path}.${fd.json}` : fd.json;
-        const x = o[fd.json];
-        if (x === undefined) {
-          if (fd.required) out.push({ name: child });
-          continue;
-        }
-        if (x === null) {
-          // Go marshals a nil slice/map/pointer without omitempty as null; the schema says otherwise.
-          const want = openapiType(fd.ty);
-          if (want) out.push({ name: child, reason: `${child} in body must be of type ${want}: "null"` });
-          continue;
-        }
-        checkCrdConstraints(x, fd.ty, child, out);
+  if (ty.t === 'map') {
+    // additionalProperties: kube-openapi joins the key with a dot.
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) checkCrdConstraints(x, ty.of, `${path}.${k}`, out);
+  }
+  if (ty.t === 'struct') {
+    const o = v as Record<string, unknown>;
+    const missing: ErroredField[] = [];
+    for (const fd of ty.fields) {
+      const child = path ? `${path}.${fd.json}` : fd.json;
+      const x = o[fd.json];
+      if (x === undefined) {
+        if (fd.required) missing.push({ name: child });
+        continue;
       }
-      break;
+      if (x === null) {
+        // Go marshals a nil slice/map/pointer without omitempty as null; the schema says otherwise.
+        const want = openapiType(fd.ty);
+        if (want) out.push({ name: child, reason: `${child} in body must be of type ${want}: "null"` });
+        continue;
+      }
+      checkCrdConstraints(x, fd.ty, child, out);
     }
-    case 'list':
-      (v as unknown[]).forEach((x, i) => checkCrdConstraints(x, ty.of, `${path}[${i}]`, out));
-      break;
-    case 'map':
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) checkCrdConstraints(x, ty.of, `${path}[${k}]`, out);
-      break;
+    out.push(...missing);
   }
   return out;
+}
+
+/**
+ * kube-openapi's allOf: each subschema validates the value (their errors merged, identical
+ * messages kept once), then, if any failed, `"<path>" must validate all the schemas (allOf)`
+ * (`. None validated` when none passed). That error is not a field error, so apiextensions
+ * reports it with a nil path, printed `<nil>` — libcalico-go then puts the kind's name there.
+ */
+function checkAllOf(v: unknown, ty: Ty, path: string, out: ErroredField[]): void {
+  let passed = 0;
+  const merged: ErroredField[] = [];
+  for (const sub of ty.allOf ?? []) {
+    const errs = checkCrdConstraints(v, { ...bareType(ty), ...sub } as Ty, path);
+    if (errs.length === 0) passed++;
+    for (const e of errs) if (!merged.some((m) => m.name === e.name && m.reason === e.reason)) merged.push(e);
+  }
+  out.push(...merged);
+  if (passed !== (ty.allOf ?? []).length) {
+    out.push({ name: '<nil>', reason: `${JSON.stringify(path)} must validate all the schemas (allOf)${passed === 0 ? '. None validated' : ''}` });
+  }
+}
+
+/** The type of `ty` without its constraints (what an allOf subschema adds them to). */
+function bareType(ty: Ty): Ty {
+  switch (ty.t) {
+    case 'struct':
+      return { t: 'struct', go: ty.go, fields: [] };
+    case 'list':
+      return { t: 'list', of: { t: 'any' } };
+    case 'map':
+      return { t: 'map', of: { t: 'any' } };
+    case 'int':
+      return { t: 'int', go: ty.go };
+    case 'intOrString':
+      return { t: 'intOrString', go: ty.go };
+    default:
+      return { t: ty.t } as Ty;
+  }
 }
 
 function openapiType(ty: Ty): string | undefined {

@@ -4,16 +4,24 @@
  * field is a string), then Go's encoding/json decodes it with DisallowUnknownFields.
  *
  * Observable consequences reproduced here:
- *  - an unknown field is `json: unknown field "x"`; the first error in document order wins;
- *  - field names match case-insensitively (`CIDR:` fills `cidr`), the canonical name is kept;
+ *  - an unknown field is `json: unknown field "x"`;
+ *  - sigs.k8s.io/yaml builds a Go map for every mapping and json.Marshal writes map keys sorted,
+ *    so keys are decoded in byte order, not document order;
+ *  - encoding/json *saves* the first type mismatch or unknown field and carries on, but an error
+ *    from a custom UnmarshalJSON (ASNumber, metav1.Duration, metav1.Time, numorstring) is
+ *    returned at once: that one wins, else the first saved error;
+ *  - field names match case-insensitively with Go's fold (exact match first), the canonical
+ *    name is kept; two spellings of one field both decode, the later (in key order) winning,
+ *    structs and maps merging;
+ *  - null leaves a value field as it was but clears a pointer, slice, map or interface;
  *  - `labels: {rr: true}` stores "true", `version: 1.10` stores "1.1" (float32 formatting);
  *  - type mismatches read `json: cannot unmarshal string into Go struct field IPPoolSpec.spec.blockSize of type int`;
  *  - ASNumber takes a number or a string (plain or asdot), Duration a Go duration string.
  * Every error carries the JSON path and the source position so the CLI can point at it.
  */
 import type { Pos, YNode } from '../yaml/read.js';
-import { goTypeName, type Field, type IntGoType, type StructTy, type Ty } from './types.js';
-import { DurationError, formatGoDuration, parseGoDuration } from './gofmt.js';
+import { goStructName, goTypeName, type Field, type IntGoType, type StructTy, type Ty } from './types.js';
+import { DurationError, TimeParseError, formatGoDuration, parseGoDuration, parseGoRFC3339 } from './gofmt.js';
 import { goStringOfScalar } from '../yaml/gostring.js';
 
 export class DecodeError extends Error {
@@ -33,6 +41,16 @@ interface Ctx {
   struct: string;
   /** JSON field names from the top (Go's errorContext.FieldStack). */
   stack: string[];
+  /** encoding/json's savedError: the first type mismatch or unknown field. */
+  saved: { err?: DecodeError };
+}
+
+/** Returned for a value Go skips after saving an error (the field is left as it was). */
+const SKIP: unique symbol = Symbol('skip');
+
+function save(ctx: Ctx, err: DecodeError): typeof SKIP {
+  ctx.saved.err ??= err;
+  return SKIP;
 }
 
 const jsonKind = (n: YNode): string => {
@@ -54,79 +72,133 @@ function typeError(n: YNode, ty: Ty, ctx: Ctx, detail?: string): DecodeError {
 const isNull = (n: YNode | null | undefined): boolean => !n || (n.kind === 'scalar' && n.value === null);
 
 /** Decodes a document node against a struct type. Absent/null yields `undefined`. */
-export function decodeStruct(node: YNode | null, ty: StructTy, topName = ty.go): Record<string, unknown> | undefined {
-  return decodeValue(node, ty, { struct: topName, stack: [] }) as Record<string, unknown> | undefined;
+export function decodeStruct(node: YNode | null, ty: StructTy, topName = goStructName(ty)): Record<string, unknown> | undefined {
+  const ctx: Ctx = { struct: topName, stack: [], saved: {} };
+  const v = isNull(node) ? undefined : decodeValue(node!, ty, ctx, undefined);
+  if (ctx.saved.err) throw ctx.saved.err;
+  return v === SKIP ? undefined : (v as Record<string, unknown> | undefined);
+}
+
+/**
+ * encoding/json's field fold (appendFoldedName): ASCII letters upper-cased, any other rune
+ * mapped through unicode.ToUpper(unicode.ToLower(r)) — so "\u017f" folds like "s" and "\u212a"
+ * like "k". JS has full case mappings; where one gives several code points we keep Go's
+ * simple mapping (the first code point for lower-casing, the rune itself for upper-casing).
+ */
+export function goFoldName(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80) {
+      out += c >= 0x61 && c <= 0x7a ? String.fromCharCode(c - 32) : ch;
+      continue;
+    }
+    const lower = [...ch.toLowerCase()][0]!;
+    const uppered = [...lower.toUpperCase()];
+    out += uppered.length === 1 ? uppered[0]! : lower;
+  }
+  return out;
 }
 
 function findField(fields: readonly Field[], key: string): Field | undefined {
-  let fold: Field | undefined;
-  const lower = key.toLowerCase();
-  for (const fd of fields) {
-    if (fd.json === key) return fd;
-    if (!fold && fd.json.toLowerCase() === lower) fold = fd;
-  }
-  return fold;
+  for (const fd of fields) if (fd.json === key) return fd;
+  const folded = goFoldName(key);
+  for (const fd of fields) if (goFoldName(fd.json) === folded) return fd;
+  return undefined;
 }
 
-function decodeValue(n: YNode | null, ty: Ty, ctx: Ctx): unknown {
-  if (isNull(n)) return ty.t === 'any' ? null : undefined;
-  const node = n!;
+/** Byte-order comparison, as Go sorts map keys when marshalling. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+const sortedEntries = <T extends { key: string }>(entries: readonly T[]): T[] => [...entries].sort((a, b) => byteOrder(a.key, b.key));
+
+type NullEffect = 'keep' | 'clear' | { zero: unknown };
+
+/**
+ * What a JSON null does to a field of type `ty`: Go leaves a value field alone, sets a pointer,
+ * slice, map or interface to nil, and hands null to a custom UnmarshalJSON (ASNumber: 0;
+ * metav1.Time: zero; metav1.Duration: parses "" and fails).
+ */
+function nullEffect(ty: Ty, ptr: boolean, node: YNode, ctx: Ctx): NullEffect {
+  if (ptr || ty.t === 'list' || ty.t === 'map' || ty.t === 'any' || ty.t === 'time') return 'clear';
+  if (ty.t === 'asn') return { zero: 0 };
+  if (ty.t === 'duration') throw new DecodeError('time: invalid duration ""', ctx.stack.join('.'), node.pos);
+  return 'keep';
+}
+
+/** An element of a slice or map starts as Go's zero value; null then applies to it. */
+function elementValue(it: YNode, ty: Ty, ctx: Ctx): unknown {
+  if (isNull(it)) {
+    const eff = nullEffect(ty, false, it, ctx);
+    return typeof eff === 'object' ? eff.zero : zeroOf(ty);
+  }
+  const v = decodeValue(it, ty, ctx, undefined);
+  return v === SKIP ? zeroOf(ty) : v;
+}
+
+function decodeValue(node: YNode, ty: Ty, ctx: Ctx, existing: unknown): unknown {
   switch (ty.t) {
     case 'struct': {
-      if (node.kind !== 'map') throw typeError(node, ty, ctx);
-      const out: Record<string, unknown> = {};
-      for (const { key, keyPos, value } of node.entries) {
+      if (node.kind !== 'map') return save(ctx, typeError(node, ty, ctx));
+      // Go decodes into the struct as it stands (a second spelling of a key merges into it).
+      const out: Record<string, unknown> = existing && typeof existing === 'object' ? (existing as Record<string, unknown>) : {};
+      for (const { key, keyPos, value } of sortedEntries(node.entries)) {
         const fd = findField(ty.fields, key);
         if (!fd) {
-          throw new DecodeError(`json: unknown field ${JSON.stringify(key)}`, [...ctx.stack, key].join('.'), keyPos);
+          save(ctx, new DecodeError(`json: unknown field ${JSON.stringify(key)}`, [...ctx.stack, key].join('.'), keyPos));
+          continue;
         }
-        const v = decodeValue(value, fd.ty, { struct: ty.go, stack: [...ctx.stack, fd.json] });
-        if (v === undefined) delete out[fd.json];
-        else out[fd.json] = v;
+        const sub: Ctx = { struct: goStructName(ty), stack: [...ctx.stack, fd.json], saved: ctx.saved };
+        if (isNull(value)) {
+          const eff = nullEffect(fd.ty, !!fd.ptr, value, sub);
+          if (eff === 'clear') delete out[fd.json];
+          else if (typeof eff === 'object') out[fd.json] = eff.zero;
+          continue;
+        }
+        const v = decodeValue(value, fd.ty, sub, out[fd.json]);
+        if (v !== SKIP) out[fd.json] = v;
       }
       return out;
     }
     case 'list': {
-      if (node.kind !== 'seq') throw typeError(node, ty, ctx);
-      return node.items.map((it) => {
-        const v = decodeValue(it, ty.of, ctx);
-        return v === undefined ? zeroOf(ty.of) : v;
-      });
+      if (node.kind !== 'seq') return save(ctx, typeError(node, ty, ctx));
+      return node.items.map((it) => elementValue(it, ty.of, ctx));
     }
     case 'map': {
-      if (node.kind !== 'map') throw typeError(node, ty, ctx);
-      const out: Record<string, unknown> = {};
-      for (const { key, value } of node.entries) {
-        const v = decodeValue(value, ty.of, ctx);
-        out[key] = v === undefined ? zeroOf(ty.of) : v;
-      }
+      if (node.kind !== 'map') return save(ctx, typeError(node, ty, ctx));
+      // A non-nil map is reused, so a second spelling of the field adds to it.
+      const out: Record<string, unknown> = existing && typeof existing === 'object' ? (existing as Record<string, unknown>) : {};
+      for (const { key, value } of sortedEntries(node.entries)) out[key] = elementValue(value, ty.of, ctx);
       return out;
     }
     case 'any':
       return plain(node);
     case 'string': {
-      if (node.kind !== 'scalar') throw typeError(node, ty, ctx);
+      if (node.kind !== 'scalar') return save(ctx, typeError(node, ty, ctx));
       const v = goStringOfScalar(node);
-      if (v === null) throw typeError(node, ty, ctx);
+      if (v === null) return save(ctx, typeError(node, ty, ctx));
       return v;
     }
     case 'bool': {
-      if (node.kind !== 'scalar' || typeof node.value !== 'boolean') throw typeError(node, ty, ctx);
+      if (node.kind !== 'scalar' || typeof node.value !== 'boolean') return save(ctx, typeError(node, ty, ctx));
       return node.value;
     }
     case 'int': {
-      if (node.kind !== 'scalar' || typeof node.value !== 'number') throw typeError(node, ty, ctx);
+      if (node.kind !== 'scalar' || typeof node.value !== 'number') return save(ctx, typeError(node, ty, ctx));
       const big = node.bigint ?? (Number.isInteger(node.value) ? BigInt(node.value) : undefined);
       const [lo, hi] = INT_RANGE[ty.go];
-      if (big === undefined || big < lo || big > hi || /[.eE]/.test(node.raw) && !Number.isInteger(node.value)) {
-        throw typeError(node, ty, ctx, `number ${node.bigint !== undefined ? node.bigint : goNumber(node.value)}`);
+      if (big === undefined || big < lo || big > hi) {
+        return save(ctx, typeError(node, ty, ctx, `number ${node.bigint !== undefined ? node.bigint : goJsonNumber(node.value)}`));
       }
       return Number(big);
     }
     case 'float': {
-      if (node.kind !== 'scalar' || typeof node.value !== 'number') throw typeError(node, ty, ctx);
+      if (node.kind !== 'scalar' || typeof node.value !== 'number') return save(ctx, typeError(node, ty, ctx));
       return node.value;
     }
+    // The cases below are Go types with their own UnmarshalJSON: their errors end the decode at once.
     case 'asn': {
       if (node.kind !== 'scalar') throw typeError(node, { t: 'string' }, ctx);
       const v = node.value;
@@ -157,17 +229,15 @@ function decodeValue(n: YNode | null, ty: Ty, ctx: Ctx): unknown {
       }
     }
     case 'time': {
-      if (node.kind !== 'scalar' || typeof node.value !== 'string') throw typeError(node, ty, ctx);
-      const t = Date.parse(node.value);
-      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(node.value)) {
-        throw new DecodeError(
-          `parsing time ${JSON.stringify(node.value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(node.value)} as "2006"`,
-          ctx.stack.join('.'),
-          node.pos,
-        );
+      // metav1.Time.UnmarshalJSON: a JSON string, time.Parse(time.RFC3339, …); marshalled back in
+      // UTC with whole seconds.
+      if (node.kind !== 'scalar' || typeof node.value !== 'string') throw typeError(node, { t: 'string' }, ctx);
+      try {
+        return parseGoRFC3339(node.value);
+      } catch (e) {
+        if (e instanceof TimeParseError) throw new DecodeError(e.message, ctx.stack.join('.'), node.pos);
+        throw e;
       }
-      // metav1.Time keeps whole seconds and marshals in UTC.
-      return new Date(Math.floor(t / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     }
   }
 }
@@ -182,9 +252,13 @@ const INT_RANGE: Record<IntGoType, [bigint, bigint]> = {
   uint64: [0n, (1n << 64n) - 1n],
 };
 
-/** Go prints JSON numbers in errors as they were written; for YAML-resolved floats use %v. */
-function goNumber(v: number): string {
-  return Number.isInteger(v) ? String(v) : String(v);
+/**
+ * A number as json.Marshal wrote it into the JSON that encoding/json then reads (the text Go puts
+ * in `cannot unmarshal number <text>`): shortest form, exponent only below 1e-6 or from 1e21 —
+ * the same thresholds as JavaScript's Number#toString.
+ */
+function goJsonNumber(v: number): string {
+  return String(v);
 }
 
 /** numorstring.ASNumberFromString: plain uint32 or asdot `X.Y` (16-bit each). */
@@ -205,8 +279,9 @@ export function parseASNumber(s: string): number | undefined {
 function zeroOf(ty: Ty): unknown {
   switch (ty.t) {
     case 'string':
-    case 'duration':
       return '';
+    case 'duration':
+      return '0s';
     case 'bool':
       return false;
     case 'int':
@@ -214,7 +289,6 @@ function zeroOf(ty: Ty): unknown {
     case 'asn':
       return 0;
     case 'struct':
-    case 'map':
       return {};
     default:
       return null;

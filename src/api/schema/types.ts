@@ -27,6 +27,8 @@ export interface Constraints {
   format?: 'cidr';
   /** CRD default, applied when the field is absent. */
   default?: unknown;
+  /** OpenAPI `allOf`: subschemas the value must each satisfy (kubebuilder emits one when a type and its field both carry an enum). */
+  allOf?: readonly Omit<Constraints, 'allOf' | 'default'>[];
 }
 
 export type Ty =
@@ -103,6 +105,11 @@ export function f(json: string, ty: Ty, go?: string, ...opts: ('omit' | 'ptr' | 
 export const opt = (json: string, ty: Ty, go?: string): Field => f(json, ty, go, 'omit');
 export const optPtr = (json: string, ty: Ty, go?: string): Field => f(json, ty, go, 'omit', 'ptr');
 
+/** The bare struct name Go puts before the field path (`IPPoolSpec` in `IPPoolSpec.spec.cidr`). */
+export function goStructName(ty: StructTy): string {
+  return ty.go.slice(ty.go.lastIndexOf('.') + 1);
+}
+
 /** Go's name for a type in json error messages (`int`, `string`, `[]string`, `v3.IPPoolSpec`). */
 export function goTypeName(ty: Ty): string {
   switch (ty.t) {
@@ -123,7 +130,9 @@ export function goTypeName(ty: Ty): string {
     case 'time':
       return 'v1.Time';
     case 'struct':
-      return ty.go;
+      // reflect's Type.String(): package name and type name. Calico API structs are in v3 unless
+      // the schema names another package (`v1.ObjectMeta`, `internalapi.NodeSpec`).
+      return ty.go.includes('.') ? ty.go : `v3.${ty.go}`;
     case 'list':
       return ty.go ?? `[]${goTypeName(ty.of)}`;
     case 'map':

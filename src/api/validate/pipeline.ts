@@ -30,7 +30,10 @@ export async function validateForWrite(def: KindDef, input: Resource, op: WriteO
   applyCrdDefaults(obj, crdPart(def.schema));
   obj = canonicalStruct(obj, def.schema);
   for (const fd of def.schema.fields) {
-    if (fd.json === 'spec' || fd.json === 'status') rep.add(checkCrdConstraints(obj[fd.json], fd.ty, fd.json));
+    if (fd.json !== 'spec' && fd.json !== 'status') continue;
+    // A CRD error without a field path (allOf) is named after the kind (crd_validation.go resolveKind).
+    const errs = checkCrdConstraints(obj[fd.json], fd.ty, fd.json).map((e) => (e.name === '<nil>' || e.name === '' ? { ...e, name: String(obj.kind || def.kind) } : e));
+    rep.add(errs);
   }
   if (def.cel) rep.add(checkCel(obj, def.cel));
   if (rep.fields.length) throw new ValidationError(rep.fields);

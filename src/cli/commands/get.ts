@@ -54,7 +54,13 @@ export async function runGet(argsIn: string[], io: IO): Promise<void> {
     'get',
     io,
     async (rm, r) => {
-      if (r.metadata.name) return rm.get(r);
+      if (r.metadata.name) {
+        // resourcemgr GetOrList: -A clears the namespace, which a single get cannot do without.
+        if (KIND_INFO[r.kind as KindName].namespaced && !r.metadata.namespace) {
+          throw new Error('cannot use --all-namespace flag for getting a single resource');
+        }
+        return rm.get(r);
+      }
       const kind = r.kind as KindName;
       const l = await rm.client.list(kind, r.metadata.namespace ? { namespace: r.metadata.namespace } : {});
       return listMarker(kind, l.items, l.revision);
@@ -80,7 +86,7 @@ export async function runGet(argsIn: string[], io: IO): Promise<void> {
       if (e instanceof UnknownHeadingError) throw new CommandError(e.message);
       throw e;
     }
-  } else if (printables.length > 0) {
+  } else {
     io.stdout.write(printStructured(format.kind, printables));
   }
   if (results.resErrs.length) throw new CommandError(results.resErrs.map(describeError).join('\n'));

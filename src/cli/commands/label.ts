@@ -21,11 +21,11 @@ export async function runLabel(args: string[], io: IO): Promise<void> {
   const [kind, name, kv] = p.pos as [string, string, string];
   let key: string;
   let value = '';
+  // docopt binds the third word to `<key>` with --remove and to `<key>=<value>` without it,
+  // whatever it contains: `k=v --remove` removes the key "k=v", `k` alone is an invalid label.
   if (remove) {
-    if (kv.includes('=')) throw invalidOption(args);
     key = kv;
   } else {
-    if (!kv.includes('=')) throw invalidOption(args);
     const parts = kv.split('=');
     if (parts.length !== 2) throw new CommandError(`invalid label ${kv}`);
     [key, value] = parts as [string, string];

@@ -31,13 +31,15 @@ export async function runPatch(args: string[], io: IO): Promise<void> {
     io,
     async (rm, r) => {
       const stored = await rm.get(r);
+      // strategicpatch handleUnmarshal: anything that is not a JSON object (null aside) is
+      // mergepatch.ErrBadJSONDoc.
       let patch: unknown;
       try {
-        patch = JSON.parse(patchText);
-      } catch (e) {
-        throw new Error(`performing strategic merge patch: ${(e as Error).message}`);
+        patch = JSON.parse(patchText) ?? {};
+      } catch {
+        throw new Error('performing strategic merge patch: invalid JSON document');
       }
-      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new Error('performing strategic merge patch: patch must be a JSON object');
+      if (typeof patch !== 'object' || Array.isArray(patch)) throw new Error('performing strategic merge patch: invalid JSON document');
       const merged = mergePatch(clone(stored), patch) as Resource;
       let decoded: Resource[];
       try {

@@ -5,6 +5,7 @@ import { flag, invalidOption, parseArgs, str } from '../args.js';
 import { VERSION_HELP } from '../help.js';
 import { CommandError, type IO } from '../io.js';
 import { ConnectError, openClient } from '../session.js';
+import { ConfigError } from '../../datastore/errors.js';
 
 export async function runVersion(args: string[], io: IO): Promise<void> {
   const p = parseArgs(
@@ -23,7 +24,8 @@ export async function runVersion(args: string[], io: IO): Promise<void> {
     try {
       pollMs = Number(parseGoDuration(poll) / 1_000_000n);
     } catch {
-      throw new CommandError(`invalid poll duration specified: ${poll}`);
+      // version.go formats the zero Duration ParseDuration returned, not the input.
+      throw new CommandError('invalid poll duration specified: 0s');
     }
   }
   io.stdout.write(`Client Version:    ${VERSION}\n`);
@@ -34,6 +36,9 @@ export async function runVersion(args: string[], io: IO): Promise<void> {
     client = await openClient(p, io);
   } catch (e) {
     if (e instanceof ConnectError) {
+      // A bad or missing config file is returned as an error (exit 1); only a datastore that
+      // cannot be opened is reported as undetectable (version.go: ErrorDatastoreError).
+      if (e.cause instanceof ConfigError) throw new CommandError((e.cause as Error).message);
       io.stdout.write('Unable to detect installed Calico version\n');
       return;
     }

@@ -89,5 +89,6 @@ export async function runWrite(verbName: Verb['name'], args: string[], io: IO): 
         : `Partial success: ${verb.past} the first ${results.numHandled} out of ${results.numResources} resources:\n`,
     );
   }
-  throw new CommandError(`hit error: ${goErrList(errs)}`);
+  // apply.go alone says `hit error(s):`; create.go says `hit error:`.
+  throw new CommandError(`${verb.name === 'apply' ? 'hit error(s)' : 'hit error'}: ${goErrList(errs)}`);
 }
