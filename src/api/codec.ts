@@ -18,6 +18,12 @@ import { DecodeError, decodeStruct } from './schema/decode.js';
 import { parseDocuments, YamlError, type Pos, type YNode } from './yaml/read.js';
 import { emitJson, emitYaml } from './yaml/emit.js';
 
+/**
+ * How sigs.k8s.io/yaml (v1.6, as calicoctl v3.32 pins it) wraps every error from the JSON
+ * decoding step; calicoctl's massageError strips it again where a message starts with it.
+ */
+export const JSON_ERROR_PREFIX = 'error unmarshaling JSON: while decoding JSON: ';
+
 /** A file could not be turned into resources. `message` is calicoctl's text; the rest locates it. */
 export class ResourceFileError extends Error {
   readonly code = 'RESOURCE_FILE' as const;
@@ -65,7 +71,7 @@ function scalarField(n: YNode, key: string): string {
 function decodeDocument(n: YNode): Resource[] {
   if (n.kind === 'seq') return n.items.map((it) => decodeOne(it));
   if (n.kind !== 'map') {
-    throw new ResourceFileError(`error unmarshaling JSON: json: cannot unmarshal ${n.value === null ? 'null' : typeof n.value === 'string' ? 'string' : typeof n.value === 'boolean' ? 'bool' : 'number'} into Go value of type unstructured.Unstructured`, posOf(n.pos));
+    throw new ResourceFileError(`${JSON_ERROR_PREFIX}json: cannot unmarshal ${n.value === null ? 'null' : typeof n.value === 'string' ? 'string' : typeof n.value === 'boolean' ? 'bool' : 'number'} into Go value of type unstructured.Unstructured`, posOf(n.pos));
   }
   const kind = scalarField(n, 'kind');
   const listOf = kindFromListKind(kind);
@@ -81,7 +87,7 @@ function lookupKind(n: YNode): KindName {
   const kind = scalarField(n, 'kind');
   const apiVersion = scalarField(n, 'apiVersion');
   if (!kind) {
-    throw new ResourceFileError(`error unmarshaling JSON: Object 'Kind' is missing in the document`, posOf(n.pos));
+    throw new ResourceFileError(`${JSON_ERROR_PREFIX}Object 'Kind' is missing in the document`, posOf(n.pos));
   }
   if (apiVersion !== API_VERSION || !isKindName(kind)) {
     throw new ResourceFileError(`unknown resource type (${kind}) and/or version (${apiVersion})`, posOf(n.pos));
@@ -102,7 +108,7 @@ function decodeAs(n: YNode, kind: KindName): Resource {
     return v as unknown as Resource;
   } catch (e) {
     if (e instanceof DecodeError) {
-      throw new ResourceFileError(`error unmarshaling JSON: ${e.message}`, {
+      throw new ResourceFileError(`${JSON_ERROR_PREFIX}${e.message}`, {
         path: e.path,
         ...posOf(e.pos),
         resource: `${kind}(${name})`,
@@ -129,7 +135,7 @@ function decodeList(n: YNode, kind: KindName): Resource[] {
     });
   } catch (e) {
     if (e instanceof DecodeError) {
-      throw new ResourceFileError(`error unmarshaling JSON: ${e.message}`, { path: e.path, ...posOf(e.pos), resource: `${kind}List` });
+      throw new ResourceFileError(`${JSON_ERROR_PREFIX}${e.message}`, { path: e.path, ...posOf(e.pos), resource: `${kind}List` });
     }
     throw e;
   }

@@ -122,7 +122,9 @@ export async function executeConfigCommand(
     // print the bare error.
     return { numResources: 0, numHandled: 0, singleKind: '', resources: [], resErrs: [], named: false, listKinds: [], revisions: [], err: new Error('resource name may not be empty') };
   }
-  results.named = filename !== undefined || names.length > 0;
+  // calicoctl's nameSpecified: <NAME> arguments were given (never with -f, so --export does
+  // not apply to objects read from a file).
+  results.named = names.length > 0;
 
   const rm = new ResourceManager(client, io.sleep);
   for (const r of resources) {

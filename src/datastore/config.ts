@@ -10,6 +10,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { decodeStruct, DecodeError } from '../api/schema/decode.js';
+import { JSON_ERROR_PREFIX } from '../api/codec.js';
 import { bool, f, float, int, opt, str, struct } from '../api/schema/types.js';
 import { objectMeta } from '../api/kinds/common.js';
 import { parseDocuments, YamlError } from '../api/yaml/read.js';
@@ -142,7 +143,7 @@ function fromFile(text: string, path: string): Record<string, unknown> {
   try {
     v = decodeStruct(doc?.node ?? null, fileTy) ?? {};
   } catch (e) {
-    if (e instanceof DecodeError) throw syntax(`failed to parse config as YAML/JSON: error unmarshaling JSON: ${e.message}`);
+    if (e instanceof DecodeError) throw syntax(`failed to parse config as YAML/JSON: ${JSON_ERROR_PREFIX}${e.message}`);
     throw e;
   }
   if (v.apiVersion !== 'projectcalico.org/v3') throw syntax(`invalid config file: unknown APIVersion '${v.apiVersion ?? ''}'`);

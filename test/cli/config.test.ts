@@ -74,7 +74,7 @@ describe('-c/--config FILE', () => {
     const u = cfg('unknown.cfg', `${API}\nkind: CalicoAPIConfig\nspec:\n  datastoreType: sqlite\n  sqlitepath2: /tmp/x\n`);
     assert.deepEqual(await h.run(['get', 'ippool', '-c', u]), {
       out: '',
-      err: `Failed to create Calico API client: syntax error in ${u}: failed to parse config as YAML/JSON: error unmarshaling JSON: json: unknown field "sqlitepath2"\n`,
+      err: `Failed to create Calico API client: syntax error in ${u}: failed to parse config as YAML/JSON: error unmarshaling JSON: while decoding JSON: json: unknown field "sqlitepath2"\n`,
       code: 1,
     });
   });

@@ -116,6 +116,13 @@ describe('get: IPPool tables (the ST data), one table per named object, missing 
     assert.deepEqual(m[1]!.split(', ').sort(), ['ASSIGNMENTMODE', 'CIDR', 'DISABLEBGPEXPORT', 'DISABLED', 'IPIPMODE', 'NAME', 'NAT', 'SELECTOR', 'VXLANMODE']);
   });
 
+  it('cell widths count runes: a multi-byte selector value', async () => {
+    await h.ok('create -f -', `${API}\nkind: IPPool\nmetadata:\n  name: zh\nspec:\n  cidr: 10.9.0.0/16\n  nodeSelector: zone == 'zürich'\n`);
+    // "zone == 'zürich'" is 16 runes (17 bytes): the column is 19 wide.
+    assert.equal(await h.ok('get ippool zh'), 'NAME   CIDR          SELECTOR           \n' + "zh     10.9.0.0/16   zone == 'zürich'   \n" + '\n');
+    await h.ok('delete ippool zh');
+  });
+
   it('output format errors', async () => {
     const cases: [string, string][] = [
       ['get ippool -o foo', "unrecognized output format 'foo'\n"],
@@ -458,9 +465,12 @@ spec:
     assert.deepEqual(j.metadata, { name: 'ippool-name1', creationTimestamp: null });
   });
 
-  it('--export is ignored for a list query', async () => {
+  it('--export is ignored for a list query, and with -f (nameSpecified is about <NAME> arguments)', async () => {
     const l = JSON.parse(await h.ok('get ippool --export -o json'));
     assert.match(l.items[0].metadata.uid, /^[0-9a-f-]{36}$/);
+    const f = JSON.parse(await h.ok('get --export -o json -f -', `${API}\nkind: IPPool\nmetadata:\n  name: ippool-name1\n`));
+    assert.match(f.metadata.uid, /^[0-9a-f-]{36}$/);
+    assert.match(f.metadata.resourceVersion, /^\d+$/);
   });
 
   it('--export of a namespaced object drops its namespace', async () => {

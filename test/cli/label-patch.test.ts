@@ -33,6 +33,10 @@ describe('patch', () => {
     assert.equal(await h.ok(['patch', 'nodes', 'node-0', '--patch', '{"spec":{"bgp": {"routeReflectorClusterID": "224.0.0.2"}}}']), "Successfully patched 1 'Node' resource\n");
     assert.equal(await h.ok(['patch', 'node', 'node-0', '--patch={"spec":{"bgp": {"routeReflectorClusterID": "224.0.0.3"}}}', '--type', 'strategic']), "Successfully patched 1 'Node' resource\n");
     assert.equal((await node()).spec.bgp.routeReflectorClusterID, '224.0.0.3');
+    // --type is parsed but never read (v3.32 always does a strategic merge), whatever its value.
+    for (const t of ['json', 'merge', 'banana']) {
+      assert.equal(await h.ok(['patch', 'node', 'node-0', '-t', t, '-p', `{"spec":{"bgp": {"routeReflectorClusterID": "224.0.0.4"}}}`]), "Successfully patched 1 'Node' resource\n", t);
+    }
   });
 
   it('labels merge with the stored ones; null removes a field', async () => {

@@ -105,6 +105,16 @@ describe('version', () => {
     const f = join(h.dir, 'missing.cfg');
     assert.deepEqual(await h.run(['version', '-c', f]), { out: CLIENT_LINES, err: `Error reading config file: ${f}\n`, code: 1 });
   });
+
+  it('a bad config file: NewClient\'s error is returned as it is (only datastore errors are "Unable to detect")', async () => {
+    const f = join(h.dir, 'v1.cfg');
+    writeFileSync(f, 'apiVersion: v1\nkind: CalicoAPIConfig\nspec: {}\n');
+    assert.deepEqual(await h.run(['version', '-c', f]), {
+      out: CLIENT_LINES,
+      err: `syntax error in ${f}: invalid config file: unknown APIVersion 'v1'\n`,
+      code: 1,
+    });
+  });
 });
 
 describe('version mismatch guard', () => {

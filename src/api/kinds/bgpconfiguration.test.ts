@@ -98,23 +98,23 @@ test('asNumber in asdot form (quoted) is stored as a plain number', async () => 
 test('asNumber written as a YAML float is a decode error', async () => {
   assert.equal(
     await error(doc('asNumber: 1.10')),
-    'error unmarshaling JSON: json: cannot unmarshal number into Go struct field BGPConfigurationSpec.spec.asNumber of type string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field BGPConfigurationSpec.spec.asNumber of type string',
   );
 });
 
 test('asNumber written as a YAML float is refused', async () => {
-  assert.match(await error(doc('asNumber: 1.10')), /^error unmarshaling JSON: json: cannot unmarshal number into Go .* of type string$/);
+  assert.match(await error(doc('asNumber: 1.10')), /^error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go .* of type string$/);
 });
 
 test('an unknown field is refused at decode time', async () => {
-  assert.equal(await error(doc('x: 1')), 'error unmarshaling JSON: json: unknown field "x"');
-  assert.equal(await error(doc('communities:\n- name: a\n  value: "1:2"\n  colour: red')), 'error unmarshaling JSON: json: unknown field "colour"');
+  assert.equal(await error(doc('x: 1')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "x"');
+  assert.equal(await error(doc('communities:\n- name: a\n  value: "1:2"\n  colour: red')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "colour"');
 });
 
 test('listenPort beyond uint16 is a decode error', async () => {
   assert.equal(
     await error(doc('listenPort: 70000')),
-    'error unmarshaling JSON: json: cannot unmarshal number 70000 into Go struct field BGPConfigurationSpec.spec.listenPort of type uint16',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number 70000 into Go struct field BGPConfigurationSpec.spec.listenPort of type uint16',
   );
 });
 

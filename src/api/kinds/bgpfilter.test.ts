@@ -62,8 +62,8 @@ test('a bare rule keeps only its action; empty lists and operations are dropped'
 });
 
 test('unknown fields are refused at any depth', async () => {
-  assert.equal(await error(v4('action: Accept\nnextHop: self')), 'error unmarshaling JSON: json: unknown field "nextHop"');
-  assert.equal(await error(v4('action: Accept\noperations:\n- setMed: {value: 1}')), 'error unmarshaling JSON: json: unknown field "setMed"');
+  assert.equal(await error(v4('action: Accept\nnextHop: self')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "nextHop"');
+  assert.equal(await error(v4('action: Accept\noperations:\n- setMed: {value: 1}')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "setMed"');
 });
 
 test('the action is required and must be Accept or Reject (tag, then CRD enum)', async () => {

@@ -82,19 +82,38 @@ test('durations are normalised: 1h → 1h0m0s, 0.5s → 500ms, 1h30m → 1h30m0s
 });
 
 test('a bad duration is the time.ParseDuration error', async () => {
-  assert.equal(await error(doc('maxRestartTime: 2 minutes')), 'error unmarshaling JSON: time: unknown unit " minutes" in duration "2 minutes"');
-  assert.equal(await error(doc('keepaliveTime: "120"')), 'error unmarshaling JSON: time: missing unit in duration "120"');
+  assert.equal(await error(doc('maxRestartTime: 2 minutes')), 'error unmarshaling JSON: while decoding JSON: time: unknown unit " minutes" in duration "2 minutes"');
+  assert.equal(await error(doc('keepaliveTime: "120"')), 'error unmarshaling JSON: while decoding JSON: time: missing unit in duration "120"');
 });
 
 test('a number for a duration: metav1.Duration decodes a string first', async () => {
   assert.equal(
     await error(doc('maxRestartTime: 120')),
-    'error unmarshaling JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.maxRestartTime of type string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.maxRestartTime of type string',
   );
 });
 
 test('password: the CRD default name "" is dropped again by omitempty', async () => {
   assert.equal(await spec(doc('password:\n  secretKeyRef:\n    key: k')), '{"password":{"secretKeyRef":{"key":"k"}}}');
+});
+
+test('password secretKeyRef.key has no omitempty: an absent key is stored as ""', async () => {
+  assert.equal(await spec(doc('password:\n  secretKeyRef:\n    name: s')), '{"password":{"secretKeyRef":{"name":"s","key":""}}}');
+});
+
+test('decode errors inside the password and metadata name Go\'s types with their packages', async () => {
+  assert.equal(
+    await error(doc('password:\n  secretKeyRef: s')),
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field BGPPassword.spec.password.secretKeyRef of type v1.SecretKeySelector',
+  );
+  assert.equal(
+    await error('apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: peer1\nspec: {}\n'),
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field BGPPeer.metadata of type v1.ObjectMeta',
+  );
+  assert.equal(
+    await error('apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: p\n  labels: [a]\nspec: {}\n'),
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map[string]string',
+  );
 });
 
 test('password secretKeyRef.optional is a *bool: false is kept', async () => {
@@ -129,16 +148,16 @@ test('asNumber in asdot form and as a decimal string', async () => {
 test('st bgpPeer-invalidASnum: a number beyond uint32 falls back to the string decode', async () => {
   assert.equal(
     await error(doc('asNumber: 4294967296\nnode: node1\npeerIP: 192.168.0.250')),
-    'error unmarshaling JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
   );
   assert.equal(
     await error(doc('asNumber: -1')),
-    'error unmarshaling JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
   );
   // YAML 1.10 is a float (1.1).
   assert.equal(
     await error(doc('asNumber: 1.10')),
-    'error unmarshaling JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
   );
 });
 
@@ -147,14 +166,14 @@ test('an ASNumber decode error is returned at once and beats an earlier unknown 
   // error, while ASNumber.UnmarshalJSON's error aborts the decode and is what is returned.
   assert.equal(
     await error(doc('scope: node\nasNumber: 4294967296')),
-    'error unmarshaling JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field BGPPeerSpec.spec.asNumber of type string',
   );
-  assert.equal(await error(doc('scope: node\nasNumber: "1.2.3"')), 'error unmarshaling JSON: invalid AS Number format (1.2.3)');
+  assert.equal(await error(doc('scope: node\nasNumber: "1.2.3"')), 'error unmarshaling JSON: while decoding JSON: invalid AS Number format (1.2.3)');
 });
 
 test('bad asdot strings', async () => {
   for (const s of ['65536.0', '1.65536', '1.2.3', 'AS64512', '4294967296', '', '-1', '+1']) {
-    assert.equal(await error(doc(`asNumber: "${s}"`)), `error unmarshaling JSON: invalid AS Number format (${s})`, s);
+    assert.equal(await error(doc(`asNumber: "${s}"`)), `error unmarshaling JSON: while decoding JSON: invalid AS Number format (${s})`, s);
   }
 });
 
@@ -379,18 +398,18 @@ test('node must be a DNS subdomain; CRD maxLength 253 also applies', async () =>
 test('numAllowedLocalASNumbers is an int32 and ttlSecurity a uint8', async () => {
   assert.equal(
     await error(doc('numAllowedLocalASNumbers: 2147483648')),
-    'error unmarshaling JSON: json: cannot unmarshal number 2147483648 into Go struct field BGPPeerSpec.spec.numAllowedLocalASNumbers of type int32',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number 2147483648 into Go struct field BGPPeerSpec.spec.numAllowedLocalASNumbers of type int32',
   );
-  assert.equal(await error(doc('ttlSecurity: 256')), 'error unmarshaling JSON: json: cannot unmarshal number 256 into Go struct field BGPPeerSpec.spec.ttlSecurity of type uint8');
-  assert.equal(await error(doc('ttlSecurity: -1')), 'error unmarshaling JSON: json: cannot unmarshal number -1 into Go struct field BGPPeerSpec.spec.ttlSecurity of type uint8');
+  assert.equal(await error(doc('ttlSecurity: 256')), 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number 256 into Go struct field BGPPeerSpec.spec.ttlSecurity of type uint8');
+  assert.equal(await error(doc('ttlSecurity: -1')), 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number -1 into Go struct field BGPPeerSpec.spec.ttlSecurity of type uint8');
   assert.equal(await spec(doc('ttlSecurity: 255\nnumAllowedLocalASNumbers: -2147483648')), '{"numAllowedLocalASNumbers":-2147483648,"ttlSecurity":255}');
 });
 
 test('st bgpPeer-unrecognisedfield: unknown spec field', async () => {
-  assert.equal(await error(doc('asNumber: 64590\nunknown: thing\nnode: node2\npeerIP: "fd5f::6:ee"')), 'error unmarshaling JSON: json: unknown field "unknown"');
+  assert.equal(await error(doc('asNumber: 64590\nunknown: thing\nnode: node2\npeerIP: "fd5f::6:ee"')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "unknown"');
 });
 
 test('filters must be a list of strings; a number item is a string after sigs.k8s.io/yaml', async () => {
-  assert.equal(await error(doc('filters: a')), 'error unmarshaling JSON: json: cannot unmarshal string into Go struct field BGPPeerSpec.spec.filters of type []string');
+  assert.equal(await error(doc('filters: a')), 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field BGPPeerSpec.spec.filters of type []string');
   assert.equal(await error(doc('filters: [123]')), one("BGPPeer.Spec.Filters = '[123]' (BGPFilter(s) not found)"));
 });

@@ -104,7 +104,7 @@ test('updatePeriodSeconds is at most a day', async () => {
   assert.equal(await error(doc('node: n\nclasses: [BGP]\nupdatePeriodSeconds: 86401')), `error with field ${tagFail('UpdatePeriodSeconds', '86401', 'lte')}`);
   assert.equal(
     await error(doc('node: n\nclasses: [BGP]\nupdatePeriodSeconds: -1')),
-    'error unmarshaling JSON: json: cannot unmarshal number -1 into Go struct field CalicoNodeStatusSpec.spec.updatePeriodSeconds of type uint32',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number -1 into Go struct field CalicoNodeStatusSpec.spec.updatePeriodSeconds of type uint32',
   );
 });
 
@@ -117,5 +117,5 @@ test('peer and route entries are not validated (no dive), but enums still apply 
 });
 
 test('unknown fields are refused', async () => {
-  assert.equal(await error(doc('node: n\nclasses: [BGP]\nupdatePeriodSeconds: 5\ninterval: 5')), 'error unmarshaling JSON: json: unknown field "interval"');
+  assert.equal(await error(doc('node: n\nclasses: [BGP]\nupdatePeriodSeconds: 5\ninterval: 5')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "interval"');
 });

@@ -31,10 +31,10 @@ test('clientv3 refuses other names on create only, with a bare message', async (
 
 test('decode errors', async () => {
   const r = await check(doc('ready: true'));
-  assert.equal((r as { error: string }).error, 'error unmarshaling JSON: json: unknown field "ready"');
+  assert.equal((r as { error: string }).error, 'error unmarshaling JSON: while decoding JSON: json: unknown field "ready"');
   const t = await check(doc('datastoreReady: "yes"'));
   assert.equal(
     (t as { error: string }).error,
-    'error unmarshaling JSON: json: cannot unmarshal string into Go struct field ClusterInformationSpec.spec.datastoreReady of type bool',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field ClusterInformationSpec.spec.datastoreReady of type bool',
   );
 });

@@ -4,7 +4,7 @@
  */
 import { any, f, int, list, map, opt, optPtr, str, struct, time, type Field, type StructTy, type Ty } from '../schema/types.js';
 
-export const objectMeta = struct('ObjectMeta', [
+export const objectMeta = struct('v1.ObjectMeta', [
   opt('name', str()),
   opt('generateName', str()),
   opt('namespace', str()),
@@ -37,7 +37,7 @@ export function listStruct(kind: string, item: Ty): StructTy {
   return struct(`${kind}List`, [
     opt('kind', str()),
     opt('apiVersion', str(), 'APIVersion'),
-    f('metadata', struct('ListMeta', [opt('selfLink', str()), opt('resourceVersion', str()), opt('continue', str()), optPtr('remainingItemCount', int('int64'))]), 'ListMeta', 'omit'),
+    f('metadata', struct('v1.ListMeta', [opt('selfLink', str()), opt('resourceVersion', str()), opt('continue', str()), optPtr('remainingItemCount', int('int64'))]), 'ListMeta', 'omit'),
     f('items', list(item), 'Items'),
   ]);
 }

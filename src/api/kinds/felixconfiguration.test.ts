@@ -241,13 +241,13 @@ test('Go RE2 syntax accepted by the regexp tag', () => {
 });
 
 test('unknown and mistyped fields are refused at decode time', async () => {
-  assert.equal(await error(doc('ipipEnable: true')), 'error unmarshaling JSON: json: unknown field "ipipEnable"');
+  assert.equal(await error(doc('ipipEnable: true')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "ipipEnable"');
   assert.equal(
     await error(doc('ipipEnabled: "yes"')),
-    'error unmarshaling JSON: json: cannot unmarshal string into Go struct field FelixConfigurationSpec.spec.ipipEnabled of type bool',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field FelixConfigurationSpec.spec.ipipEnabled of type bool',
   );
   assert.equal(
     await error(doc('routeTableRange: {min: 1, max: 2, step: 1}')),
-    'error unmarshaling JSON: json: unknown field "step"',
+    'error unmarshaling JSON: while decoding JSON: json: unknown field "step"',
   );
 });

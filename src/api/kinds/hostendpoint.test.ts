@@ -91,11 +91,11 @@ test('ports: a port name, a protocol with ports, a port number 1–65535', async
 test('a port number given as a string is a decode error (port is a plain uint16)', async () => {
   assert.equal(
     await error(doc('node: n\ninterfaceName: eth0\nports: [{name: a, protocol: TCP, port: "80"}]')),
-    'error unmarshaling JSON: json: cannot unmarshal string into Go struct field EndpointPort.spec.ports.port of type uint16',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field EndpointPort.spec.ports.port of type uint16',
   );
 });
 
 test('unknown fields are refused', async () => {
-  assert.equal(await error(doc('node: n\ninterface: eth0')), 'error unmarshaling JSON: json: unknown field "interface"');
-  assert.equal(await error(doc('node: n\ninterfaceName: eth0\nports: [{name: a, protocol: TCP, port: 80, hostPort: 80}]')), 'error unmarshaling JSON: json: unknown field "hostPort"');
+  assert.equal(await error(doc('node: n\ninterface: eth0')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "interface"');
+  assert.equal(await error(doc('node: n\ninterfaceName: eth0\nports: [{name: a, protocol: TCP, port: 80, hostPort: 80}]')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "hostPort"');
 });

@@ -63,11 +63,11 @@ test('maxBlocksPerHost range: validator wording first, CRD range after', async (
 test('type and unknown-field errors come from decoding', async () => {
   assert.equal(
     await error(doc('strictAffinity: "true"')),
-    'error unmarshaling JSON: json: cannot unmarshal string into Go struct field IPAMConfigurationSpec.spec.strictAffinity of type bool',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field IPAMConfigurationSpec.spec.strictAffinity of type bool',
   );
   assert.equal(
     await error(doc('maxBlocksPerHost: 3000000000')),
-    'error unmarshaling JSON: json: cannot unmarshal number 3000000000 into Go struct field IPAMConfigurationSpec.spec.maxBlocksPerHost of type int32',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number 3000000000 into Go struct field IPAMConfigurationSpec.spec.maxBlocksPerHost of type int32',
   );
-  assert.equal(await error(doc('ipCooldownSeconds: 10')), 'error unmarshaling JSON: json: unknown field "ipCooldownSeconds"');
+  assert.equal(await error(doc('ipCooldownSeconds: 10')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "ipCooldownSeconds"');
 });

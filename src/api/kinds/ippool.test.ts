@@ -362,6 +362,11 @@ test('an unknown allowed use: validator line, then the CRD enum on the item', as
   );
 });
 
+test('allowedUses is a listType=set in the CRD, but libcalico-go does not check set uniqueness', async () => {
+  const v = await stored(doc('cidr: 10.0.0.0/16\nallowedUses: [Workload, Workload]'));
+  assert.deepEqual((v.spec as { allowedUses: string[] }).allowedUses, ['Workload', 'Workload']);
+});
+
 test('more than 10 allowed uses: CRD maxItems', async () => {
   const uses = Array(11).fill('Workload').join(', ');
   assert.equal(await error(doc(`cidr: 10.0.0.0/16\nallowedUses: [${uses}]`)), one('spec.allowedUses (must have at most 10 items)'));
@@ -436,26 +441,26 @@ test('the block check is not run on update', async () => {
 // ---- decoding ----------------------------------------------------------------------------------
 
 test('st pool-invalidIpIp1/2: a string for a bool', async () => {
-  const msg = 'error unmarshaling JSON: json: cannot unmarshal string into Go struct field IPPoolSpec.spec.disabled of type bool';
+  const msg = 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field IPPoolSpec.spec.disabled of type bool';
   assert.equal(await error(doc("disabled: 'True'\ncidr: 10.0.1.0/24")), msg);
   assert.equal(await error(doc('disabled: Maybe\ncidr: 10.0.1.0/24')), msg);
 });
 
 test('blockSize must be a JSON integer', async () => {
-  assert.equal(await error(doc('cidr: 10.0.0.0/16\nblockSize: "26"')), 'error unmarshaling JSON: json: cannot unmarshal string into Go struct field IPPoolSpec.spec.blockSize of type int');
-  assert.equal(await error(doc('cidr: 10.0.0.0/16\nblockSize: 26.5')), 'error unmarshaling JSON: json: cannot unmarshal number 26.5 into Go struct field IPPoolSpec.spec.blockSize of type int');
+  assert.equal(await error(doc('cidr: 10.0.0.0/16\nblockSize: "26"')), 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field IPPoolSpec.spec.blockSize of type int');
+  assert.equal(await error(doc('cidr: 10.0.0.0/16\nblockSize: 26.5')), 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number 26.5 into Go struct field IPPoolSpec.spec.blockSize of type int');
   assert.equal(((await stored(doc('cidr: 10.0.0.0/16\nblockSize: 26.0'))).spec as { blockSize: number }).blockSize, 26);
 });
 
 test('allowedUses must be a list of strings', async () => {
   assert.equal(
     await error(doc('cidr: 10.0.0.0/16\nallowedUses: Workload')),
-    'error unmarshaling JSON: json: cannot unmarshal string into Go struct field IPPoolSpec.spec.allowedUses of type []v3.IPPoolAllowedUse',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field IPPoolSpec.spec.allowedUses of type []v3.IPPoolAllowedUse',
   );
 });
 
 test('a spec that is not an object names the Go type with its package', async () => {
-  assert.equal(await error(doc('[]').replace('spec:\n  []', 'spec: []')), 'error unmarshaling JSON: json: cannot unmarshal array into Go struct field IPPool.spec of type v3.IPPoolSpec');
+  assert.equal(await error(doc('[]').replace('spec:\n  []', 'spec: []')), 'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go struct field IPPool.spec of type v3.IPPoolSpec');
 });
 
 test('field names match case-insensitively and are stored under the JSON name', async () => {
@@ -468,5 +473,5 @@ test('field names match case-insensitively and are stored under the JSON name', 
 });
 
 test('unknown spec field', async () => {
-  assert.equal(await error(doc('cidr: 10.0.0.0/16\nipip: {enabled: true}')), 'error unmarshaling JSON: json: unknown field "ipip"');
+  assert.equal(await error(doc('cidr: 10.0.0.0/16\nipip: {enabled: true}')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "ipip"');
 });

@@ -42,9 +42,9 @@ test('one bad entry fails the cidrs tag, naming the whole list', async () => {
 });
 
 test('unknown fields and non-string entries are decode errors', async () => {
-  assert.equal(await error(doc('cidrs: [10.0.0.0/24]')), 'error unmarshaling JSON: json: unknown field "cidrs"');
+  assert.equal(await error(doc('cidrs: [10.0.0.0/24]')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "cidrs"');
   assert.equal(
     await error(doc('reservedCIDRs: {a: 1}')),
-    'error unmarshaling JSON: json: cannot unmarshal object into Go struct field IPReservationSpec.spec.reservedCIDRs of type []string',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go struct field IPReservationSpec.spec.reservedCIDRs of type []string',
   );
 });

@@ -71,8 +71,8 @@ test('an empty policy applies to ingress in the default tier', async () => {
 });
 
 test('GlobalNetworkPolicy-only fields are unknown here', async () => {
-  assert.equal(await error(doc('doNotTrack: true')), 'error unmarshaling JSON: json: unknown field "doNotTrack"');
-  assert.equal(await error(doc('namespaceSelector: all()')), 'error unmarshaling JSON: json: unknown field "namespaceSelector"');
+  assert.equal(await error(doc('doNotTrack: true')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "doNotTrack"');
+  assert.equal(await error(doc('namespaceSelector: all()')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "namespaceSelector"');
 });
 
 test('names: a label, label.label, or knp.default./ossg.default. plus a subdomain', async () => {

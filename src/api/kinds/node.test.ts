@@ -182,9 +182,9 @@ test('Node has no CRD: no defaults, no OpenAPI checks', async () => {
 });
 
 test('decode errors', async () => {
-  assert.equal(await error(doc('bgp:\n  ipv4Addr: 10.0.0.1/24')), 'error unmarshaling JSON: json: unknown field "ipv4Addr"');
+  assert.equal(await error(doc('bgp:\n  ipv4Addr: 10.0.0.1/24')), 'error unmarshaling JSON: while decoding JSON: json: unknown field "ipv4Addr"');
   assert.equal(
     await error(doc('orchRefs: k8s')),
-    'error unmarshaling JSON: json: cannot unmarshal string into Go struct field NodeSpec.spec.orchRefs of type []internalapi.OrchRef',
+    'error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field NodeSpec.spec.orchRefs of type []internalapi.OrchRef',
   );
 });

@@ -2,7 +2,7 @@
 import { bool, f, opt, optPtr, str, struct } from '../schema/types.js';
 
 export const secretKeySelector = struct(
-  'SecretKeySelector',
+  'v1.SecretKeySelector',
   [opt('name', str({ default: '' })), f('key', str(), 'Key', 'req'), optPtr('optional', bool())],
 );
 

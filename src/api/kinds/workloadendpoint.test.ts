@@ -116,6 +116,6 @@ test('there is no CRD: no defaults, no length limits beyond the Go tags', async 
 });
 
 test('unknown fields are refused', async () => {
-  assert.equal(await error(doc(`${K8S}\nipNetwork: [10.0.0.1/32]`)), 'error unmarshaling JSON: json: unknown field "ipNetwork"');
-  assert.equal(await error(doc(`${K8S}\nqosControls: {ingressBandwith: 1}`)), 'error unmarshaling JSON: json: unknown field "ingressBandwith"');
+  assert.equal(await error(doc(`${K8S}\nipNetwork: [10.0.0.1/32]`)), 'error unmarshaling JSON: while decoding JSON: json: unknown field "ipNetwork"');
+  assert.equal(await error(doc(`${K8S}\nqosControls: {ingressBandwith: 1}`)), 'error unmarshaling JSON: while decoding JSON: json: unknown field "ingressBandwith"');
 });

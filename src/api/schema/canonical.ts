@@ -34,6 +34,12 @@ export function canonical(v: unknown, ty: Ty): unknown {
           out[fd.json] = canonical(has ? x : undefined, fd.ty);
           continue;
         }
+        if (fd.ty.t === 'duration' || fd.ty.t === 'intOrString') {
+          // metav1.Duration and the numorstring types are structs too: never omitted, their zero
+          // value marshals as "0s" / 0.
+          out[fd.json] = has && x !== null ? x : zeroJson(fd.ty);
+          continue;
+        }
         if (fd.ty.t === 'time') {
           // metav1.Time is a struct: printed even when zero, as null.
           out[fd.json] = has && x ? x : null;
@@ -78,8 +84,11 @@ export function goStringLess(a: string, b: string): number {
 function zeroJson(ty: Ty): unknown {
   switch (ty.t) {
     case 'string':
-    case 'duration':
       return '';
+    case 'duration':
+      return '0s';
+    case 'intOrString':
+      return 0;
     case 'bool':
       return false;
     case 'int':
@@ -98,6 +107,8 @@ function zeroJson(ty: Ty): unknown {
 /** Go's omitempty test: false, 0, "", nil, and empty slices/maps. */
 function isEmpty(v: unknown, ty: Ty): boolean {
   if (v === null || v === undefined) return true;
+  // An interface is empty only when nil, whatever it holds.
+  if (ty.t === 'any') return false;
   // metav1.Duration is a struct: omitempty never drops it.
   if (ty.t === 'duration') return false;
   if (ty.t === 'intOrString') return false;

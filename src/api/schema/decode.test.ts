@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDocument } from '../yaml/read.js';
 import { DecodeError, decodeStruct, parseASNumber } from './decode.js';
-import { any, asn, bool, duration, f, float, int, list, map, opt, optPtr, str, struct, time } from './types.js';
+import { any, asn, bool, duration, f, float, int, intOrString, list, map, opt, optPtr, str, struct, time } from './types.js';
 
 const inner = struct('Inner', [opt('name', str()), f('count', int('int'), 'Count')]);
 const spec = struct('ThingSpec', [
@@ -32,6 +32,8 @@ const spec = struct('ThingSpec', [
   opt('items', list(inner, { go: '[]v3.Inner' })),
   opt('labels', map(str())),
   opt('raw', any()),
+  opt('ios', intOrString('uint8')),
+  opt('hooked', intOrString('uint16', {}, (v) => (v === 'bad' ? { ok: false, range: false, message: 'invalid port format (bad)' } : v === 70000 ? { ok: false, range: true } : { ok: true, value: v }))),
   optPtr('inner', inner),
   f('value', inner, 'Value', 'omit'),
 ]);
@@ -317,4 +319,20 @@ test('error positions point at the offending value (or key, for unknown fields)'
   assert.deepEqual([e.pos?.line, e.pos?.col], [3, 9]);
   const u = fail('name: a\nbogus: 1');
   assert.deepEqual([u.pos?.line, u.pos?.col], [3, 3]);
+});
+
+test('numorstring types: a number or a string is handed to the type\'s UnmarshalJSON', () => {
+  assert.equal(specOf('ios: 6').ios, 6);
+  assert.equal(specOf('ios: TCP').ios, 'TCP');
+  assert.equal(specOf('hooked: 80').hooked, 80);
+  assert.equal(msg('hooked: bad'), 'invalid port format (bad)');
+  assert.equal(msg('hooked: 70000'), typeErr('number 70000', 'hooked', 'uint16'));
+  // Anything else fails the inner numeric decode, named after the numeric Go type.
+  assert.equal(msg('ios: true'), typeErr('bool', 'ios', 'uint8'));
+  assert.equal(msg('ios: [6]'), typeErr('array', 'ios', 'uint8'));
+});
+
+test('numorstring errors come from UnmarshalJSON: returned at once, over an earlier saved error', () => {
+  assert.equal(msg('aaa: 1\nios: [6]'), typeErr('array', 'ios', 'uint8'));
+  assert.equal(msg('aaa: 1\nhooked: bad'), 'invalid port format (bad)');
 });

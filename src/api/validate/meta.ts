@@ -1,6 +1,7 @@
 /**
  * validateObjectMeta (libcalico-go validator.go) and the Kubernetes label/annotation rules it
- * calls (apimachinery `IsQualifiedName`, `IsValidLabelValue`), with their exact messages.
+ * calls (apimachinery v0.35 `IsQualifiedName` = content.IsLabelKey, `IsValidLabelValue` =
+ * content.IsLabelValue), with their exact messages. Lengths are Go `len()`: UTF-8 bytes.
  */
 import type { Resource } from '../meta.js';
 import { NAME_LABEL_FMT, NAME_SUBDOMAIN_FMT, Report } from './checks.js';
@@ -13,6 +14,8 @@ const QUALIFIED_NAME_ERR =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const TOTAL_ANNOTATION_LIMIT = 256 * 1024;
 
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
 /** k8s validation.IsQualifiedName. */
 export function qualifiedNameErrors(value: string): string[] {
   const errs: string[] = [];
@@ -24,7 +27,7 @@ export function qualifiedNameErrors(value: string): string[] {
     name = parts[1]!;
     if (prefix.length === 0) errs.push('prefix part must be non-empty');
     else {
-      if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
+      if (bytes(prefix) > 253) errs.push('prefix part must be no more than 253 bytes');
       if (!dns1123SubdomainRe.test(prefix)) {
         errs.push(
           `prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${NAME_SUBDOMAIN_FMT}')`,
@@ -33,11 +36,11 @@ export function qualifiedNameErrors(value: string): string[] {
     }
   } else {
     return [
-      `a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${QUALIFIED_NAME_FMT}') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      `a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${QUALIFIED_NAME_FMT}') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
     ];
   }
   if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
+  else if (bytes(name) > 63) errs.push('name part must be no more than 63 bytes');
   if (!qualifiedNameRe.test(name)) {
     errs.push(`${QUALIFIED_NAME_ERR} (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${QUALIFIED_NAME_FMT}')`);
   }
@@ -47,7 +50,7 @@ export function qualifiedNameErrors(value: string): string[] {
 /** k8s validation.IsValidLabelValue. */
 export function labelValueErrors(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 characters');
+  if (bytes(value) > 63) errs.push('must be no more than 63 bytes');
   if (!labelValueRe.test(value)) {
     errs.push(
       `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(${QUALIFIED_NAME_FMT})?')`,
@@ -66,7 +69,7 @@ const globalNetworkPolicyNameRe = new RegExp(`^(${NAME_LABEL_FMT}\\.)?${NAME_LAB
 export function checkObjectMeta(r: Resource, rule: NameRule, rep: Report): void {
   const md = r.metadata ?? {};
   const name = md.name ?? '';
-  if (name.length > 253) rep.field('Metadata.Name', name, `name is too long by ${name.length - 253} bytes`);
+  if (bytes(name) > 253) rep.field('Metadata.Name', name, `name is too long by ${bytes(name) - 253} bytes`);
   if (rule === 'subdomain') {
     if (!dns1123SubdomainRe.test(name)) {
       rep.field('Metadata.Name', name, `name must consist of lower case alphanumeric characters, '-' or '.' (regex: ${NAME_SUBDOMAIN_FMT})`);

@@ -7,12 +7,17 @@ import { checkVersionMismatch, openClient } from '../session.js';
 
 export async function runIpam(args: string[], io: IO): Promise<void> {
   const sub = args[1];
-  if (sub === undefined || sub === '-h' || sub === '--help') {
+  if (sub === '-h' || sub === '--help') {
     io.stdout.write(IPAM_HELP);
     return;
   }
+  // calicoctl commands/ipam.go: docopt needs <command>; an unrecognised one prints the usage
+  // (fmt.Println(doc)) and succeeds.
+  if (sub === undefined) throw invalidOption(args);
   if (sub === 'configure') return configure(args, io);
-  throw new CommandError(`unknown command: ${JSON.stringify(sub)}\n${IPAM_HELP}`);
+  // calicoctl's other ipam commands, not in tortie yet: say so rather than print the usage.
+  if (['check', 'release', 'show', 'split'].includes(sub)) throw new CommandError(`unknown command: ${JSON.stringify(sub)}\n${IPAM_HELP}`);
+  io.stdout.write(`${IPAM_HELP}\n`);
 }
 
 async function configure(args: string[], io: IO): Promise<void> {

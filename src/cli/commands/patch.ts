@@ -21,8 +21,7 @@ export async function runPatch(args: string[], io: IO): Promise<void> {
     return;
   }
   if (p.pos.length !== 2 || !p.opts.has('patch')) throw invalidOption(args);
-  const type = str(p, 'type') ?? 'strategic';
-  if (!['strategic', 'merge', 'json'].includes(type)) throw invalidOption(args);
+  // patch.go never reads --type: every value is accepted and a strategic merge is done.
   const patchText = str(p, 'patch')!;
 
   const results = await executeConfigCommand(
