@@ -1,28 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, many, tagFail, openapi } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 
 /** A BGPConfiguration document; `spec` is YAML indented by two spaces under `spec:`. */
 const doc = (spec: string, name = 'default') =>
   `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, '  ')}\n`;
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string, opts: Parameters<typeof check>[1] = {}): Promise<string> {
-  const r = await check(yaml, opts);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
-/** How libcalico-go renders an OpenAPI failure: `<path> (<path> in body <detail>)`. */
-const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;
 
 test('seed 002: mesh off with the default AS, stored with CRD defaults', async () => {
   const v = await stored(doc('logSeverityScreen: Info\nnodeToNodeMeshEnabled: false\nasNumber: 64512'));

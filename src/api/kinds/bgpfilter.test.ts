@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, one, many, tagFail, openapi } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 
 const doc = (spec: string, name = 'f1') =>
@@ -8,22 +8,6 @@ const doc = (spec: string, name = 'f1') =>
 /** One exportV4 rule given as YAML mapping lines. */
 const v4 = (rule: string) => doc(`exportV4:\n- ${rule.replace(/\n/g, '\n  ')}`);
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const one = (line: string) => `error with field ${line}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
-const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;
 
 test('a full filter prints every rule field in Go declaration order', async () => {
   const v = await stored(

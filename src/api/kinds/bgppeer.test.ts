@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, one, many, tagFail } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 
 const doc = (spec: string, name = 'peer1') =>
@@ -15,22 +15,7 @@ const doc = (spec: string, name = 'peer1') =>
 
 const filter = (name: string): Resource => ({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name }, spec: {} }) as Resource;
 
-async function stored(yaml: string, opts: Parameters<typeof check>[1] = {}): Promise<Resource> {
-  const r = await check(yaml, opts);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string, opts: Parameters<typeof check>[1] = {}): Promise<string> {
-  const r = await check(yaml, opts);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
 const spec = async (yaml: string, opts: Parameters<typeof check>[1] = {}) => JSON.stringify((await stored(yaml, opts)).spec);
-const one = (line: string) => `error with field ${line}`;
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
 
 // ---- stored form -------------------------------------------------------------------------------
 

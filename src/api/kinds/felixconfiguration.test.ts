@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, one, many, tagFail, openapi } from '../testing/harness.js';
 import { canonicalResource, toYaml } from '../codec.js';
 import type { Resource } from '../meta.js';
 import { felixConfigurationSpec, isGoRegexp } from './felixconfiguration.js';
@@ -8,22 +8,6 @@ import { felixConfigurationSpec, isGoRegexp } from './felixconfiguration.js';
 const doc = (spec: string, name = 'default') =>
   `apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, '  ')}\n`;
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const one = (line: string) => `error with field ${line}`;
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
-const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;
 
 /** The fields clientv3 and the CRD always add, in Go order among the others. */
 const DEFAULTS = '"nftablesMode":"Auto","bpfLogLevel":"","bpfConnectTimeLoadBalancing":"TCP","bpfHostNetworkedNATWithoutCTLB":"Enabled","floatingIPs":"Disabled"';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, one, many, tagFail, openapi } from '../testing/harness.js';
 import { canonicalResource, toYaml } from '../codec.js';
 import type { Resource } from '../meta.js';
 
@@ -10,23 +10,6 @@ const doc = (spec: string, name = 'allow-web') =>
 /** One ingress rule, written as a YAML flow mapping. */
 const ingress = (rule: string) => doc(`ingress:\n- ${rule}`);
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const one = (line: string) => `error with field ${line}`;
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
-/** How libcalico-go renders an OpenAPI failure other than enum/length/items: `<path> (<path> in body <detail>)`. */
-const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;
 
 const FULL = `selector: role == 'webserver'
 order: 200.5

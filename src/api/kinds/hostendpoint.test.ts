@@ -1,26 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, many, tagFail, openapi } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 
 const doc = (spec: string, name = 'node1-eth0') =>
   `apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: ${name}\n  labels: {role: edge}\nspec:\n${spec.replace(/^/gm, '  ')}\n`;
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
-const openapi = (path: string, detail: string) => `${path} (${path} in body ${detail})`;
 
 test('a host endpoint is stored in Go field order; ports print name, protocol, port', async () => {
   const v = await stored(

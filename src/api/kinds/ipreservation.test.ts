@@ -1,22 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 
 const doc = (spec: string, name = 'reserved') =>
   `apiVersion: projectcalico.org/v3\nkind: IPReservation\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, '  ')}\n`;
-
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
 
 test('CIDRs (masked or not) and bare IPs are accepted and kept as written', async () => {
   const v = await stored(doc('reservedCIDRs:\n- 10.0.0.0/24\n- 10.0.1.5\n- 10.0.2.7/24\n- fd00::/64\n- fd00::1'));

@@ -1,27 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, one, many, tagFail } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 
 /** A NetworkPolicy document in namespace `prod`; `spec` is YAML indented under `spec:`. */
 const doc = (spec: string, name = 'allow-frontend') =>
   `apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: ${name}\n  namespace: prod\nspec:\n${spec.replace(/^/gm, '  ')}\n`;
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const one = (line: string) => `error with field ${line}`;
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
 
 test('a full namespaced policy is stored in Go field order with its defaults', async () => {
   const v = await stored(

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { check } from '../testing/harness.js';
+import { check, stored, error, one, many, tagFail } from '../testing/harness.js';
 import type { Resource } from '../meta.js';
 import { workloadEndpointName } from './workloadendpoint.js';
 
@@ -8,21 +8,6 @@ const doc = (spec: string, name?: string) =>
   `apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\nmetadata:\n${name ? `  name: ${name}\n` : ''}  namespace: default\n  labels: {app: web}\nspec:\n${spec.replace(/^/gm, '  ')}\n`;
 const K8S = 'orchestrator: k8s\nnode: node-1\npod: web-5d4f\nendpoint: eth0\ninterfaceName: cali0ef24b1e2c7';
 
-async function stored(yaml: string): Promise<Resource> {
-  const r = await check(yaml);
-  if (!r.ok) assert.fail(r.error);
-  return r.value;
-}
-
-async function error(yaml: string): Promise<string> {
-  const r = await check(yaml);
-  assert.equal(r.ok, false, 'expected the write to be refused');
-  return (r as { error: string }).error;
-}
-
-const one = (line: string) => `error with field ${line}`;
-const many = (...lines: string[]) => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
-const tagFail = (field: string, value: string, tag: string) => `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
 
 test('a Kubernetes pod endpoint: name derived, Go field order, storage labels added', async () => {
   const v = await stored(

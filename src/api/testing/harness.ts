@@ -33,3 +33,30 @@ export async function check(yaml: string, opts: { op?: WriteOp; old?: Resource; 
     throw e;
   }
 }
+
+// Helpers shared by the kind tests: the stored object, the refusal text, and how libcalico-go
+// renders what they expect.
+
+/** The object a write would store; fails the test when the write is refused. */
+export async function stored(yaml: string, opts: Parameters<typeof check>[1] = {}): Promise<Resource> {
+  const r = await check(yaml, opts);
+  if (!r.ok) throw new Error(`expected the write to be accepted, got: ${r.error}`);
+  return r.value;
+}
+
+/** The error text of a refused write; fails the test when the write is accepted. */
+export async function error(yaml: string, opts: Parameters<typeof check>[1] = {}): Promise<string> {
+  const r = await check(yaml, opts);
+  if (r.ok) throw new Error('expected the write to be refused');
+  return r.error;
+}
+
+/** ErrorValidation with one field. */
+export const one = (line: string): string => `error with field ${line}`;
+/** ErrorValidation with several fields. */
+export const many = (...lines: string[]): string => `error with the following fields:\n${lines.map((l) => `-  ${l}\n`).join('')}`;
+/** A go-playground tag failure as libcalico-go's extractReason words it (note the trailing space). */
+export const tagFail = (field: string, value: string, tag: string): string =>
+  `${field} = '${value}' (Reason: failed to validate Field: ${field} because of Tag: ${tag} )`;
+/** An OpenAPI failure other than enum/length/items: `<path> (<path> in body <detail>)`. */
+export const openapi = (path: string, detail: string): string => `${path} (${path} in body ${detail})`;
