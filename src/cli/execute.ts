@@ -35,8 +35,10 @@ export interface Results {
   client?: Client;
   /** For get: whether the query named objects (else it listed a kind). */
   named: boolean;
-  listKinds: KindName[];
-  revisions: string[];
+}
+
+function emptyResults(): Results {
+  return { numResources: 0, numHandled: 0, singleKind: '', resources: [], resErrs: [], named: false };
 }
 
 export class UnsupportedKindError extends Error {
@@ -62,7 +64,7 @@ export async function executeConfigCommand(
   perform: (rm: ResourceManager, r: Resource) => Promise<Resource | Resource[]>,
   kindAndNames?: { kind: string; names: string[] },
 ): Promise<Results> {
-  const results: Results = { numResources: 0, numHandled: 0, singleKind: '', resources: [], resErrs: [], named: false, listKinds: [], revisions: [] };
+  const results = emptyResults();
   const filename = str(p, 'filename');
   const ns = str(p, 'namespace');
   const allNs = flag(p, 'all-namespaces');
@@ -120,7 +122,7 @@ export async function executeConfigCommand(
   if (names.some((n) => n === '')) {
     // calicoctl returns a fresh CommandResults{Err}: no resources counted, so delete and patch
     // print the bare error.
-    return { numResources: 0, numHandled: 0, singleKind: '', resources: [], resErrs: [], named: false, listKinds: [], revisions: [], err: new Error('resource name may not be empty') };
+    return { ...emptyResults(), err: new Error('resource name may not be empty') };
   }
   // calicoctl's nameSpecified: <NAME> arguments were given (never with -f, so --export does
   // not apply to objects read from a file).
