@@ -1,0 +1,550 @@
+/**
+ * One peering's driver (STYLE.md 1: codec, state machine and I/O are three layers): it owns the
+ * TCP connection(s), the framer and the timers, feeds what happens to the pure FSM (`fsm.ts`)
+ * and carries out the effects the FSM returns.
+ *
+ * Tricky parts:
+ *  - Collisions (RFC 4271 §6.8): while a session is being set up both sides may connect, so a
+ *    peer can have two connections, each with its own FSM. The FSM decides which survives
+ *    (`connectionDisposition`, `resolveCollision`); the driver keeps a `main` and an optional
+ *    `second` connection and promotes the second when the main one dies.
+ *  - UPDATEs are built when the socket can take them (STYLE.md 6): the RIB is asked for the next
+ *    UPDATE bytes only when the socket is writable ('drain'), so a slow peer never makes us queue
+ *    a whole table in memory and KEEPALIVEs never wait behind megabytes of UPDATEs.
+ *  - Received messages are handed to the RIB synchronously while the FSM processes them (its
+ *    `process` effect), so the order of UPDATEs is the order on the wire.
+ * Side effects (sockets, timers, clock, logging) are injected (STYLE.md 9).
+ */
+import type { Socket } from 'node:net';
+import { connectionDisposition, resolveCollision, secondConnection } from './fsm-collision.js';
+import { initialState, step, timerEvent } from './fsm.js';
+import type { Capabilities, Direction, FsmConfig, FsmEffect, FsmEvent, FsmState, OpenMessage as FsmOpen, OutMessage, TimerName } from './fsm-types.js';
+import type { Family, Negotiated } from './types.js';
+import {
+  Framer,
+  decodeMessage,
+  encodeKeepalive,
+  encodeNotification,
+  encodeOpen,
+  encodeRouteRefresh,
+  summarizeCapabilities,
+  type Capability,
+  type Message,
+  type MessageError,
+  type OpenMessage,
+  type NotificationMessage,
+  type RouteRefreshMessage,
+  type UpdateMessage,
+  type WireContext,
+} from './wire/index.js';
+import { MSG, AFI, SAFI } from './wire/constants.js';
+
+/** What the driver needs from a socket: node's net.Socket satisfies it. */
+export type SocketLike = Pick<Socket, 'write' | 'destroy' | 'on' | 'once' | 'removeAllListeners' | 'setNoDelay' | 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort'> & {
+  readonly destroyed: boolean;
+  readonly writableNeedDrain?: boolean;
+};
+
+export interface SessionDeps {
+  /** Opens a TCP connection; the socket must emit 'connect', 'data', 'drain', 'error', 'close'. */
+  connect(opts: { host: string; port: number; localAddress?: string }): SocketLike;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  now(): number;
+  log?(level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SessionConfig {
+  /** The peer's address (and what incoming connections are matched by). */
+  address: string;
+  port: number;
+  localAddress?: string;
+  fsm: FsmConfig;
+  /** Seed for the FSM's back-off jitter (one per peer). */
+  seed?: number;
+}
+
+/** What the session tells its owner (the speaker). All calls are synchronous. */
+export interface SessionHandlers {
+  established(s: Session, n: Negotiated): void;
+  down(s: Session, info: DownInfo): void;
+  update(s: Session, u: UpdateMessage): void;
+  routeRefresh(s: Session, rr: RouteRefreshMessage): void;
+  stateChange?(s: Session, state: FsmState['state']): void;
+  /** The next UPDATE messages to send, about `budget` bytes' worth; empty when nothing is pending. */
+  pull(s: Session, budget: number): Buffer[];
+}
+
+export interface DownInfo {
+  reason: string;
+  graceful: boolean;
+  notification?: { code: number; subcode: number; data?: Uint8Array };
+  /** The NOTIFICATION text as received (RFC 9003), if any. */
+  message?: string;
+}
+
+interface Conn {
+  fsm: FsmState;
+  direction?: Direction;
+  socket?: SocketLike;
+  /** Our connection attempt while it is in progress (it becomes `socket`, or a second connection). */
+  pending?: SocketLike;
+  framer: Framer;
+  timers: Map<TimerName, unknown>;
+  /** The message being processed while the FSM runs (for its `process` effect). */
+  current?: Message;
+  /** UPDATE bytes waiting for the FSM's `send update` effect. */
+  outgoing?: Buffer[];
+  /** Set once a socket closes or is replaced: its late events are ignored. */
+  dead?: boolean;
+}
+
+const PULL_BUDGET = 64 * 1024;
+
+export class Session {
+  private main: Conn;
+  private second: Conn | undefined;
+  private lastDown: DownInfo | undefined;
+  private since: number;
+  private receivedNotification: NotificationMessage | undefined;
+
+  constructor(
+    readonly config: SessionConfig,
+    private readonly deps: SessionDeps,
+    private readonly handlers: SessionHandlers,
+  ) {
+    this.main = this.newConn(initialState(config.seed));
+    this.since = deps.now();
+  }
+
+  get state(): FsmState['state'] {
+    return this.main.fsm.state;
+  }
+
+  get negotiated(): Negotiated | undefined {
+    return this.main.fsm.state === 'Established' ? this.main.fsm.negotiated : undefined;
+  }
+
+  /** When the current state was entered (ms since epoch). */
+  get stateSince(): number {
+    return this.since;
+  }
+
+  get lastError(): DownInfo | undefined {
+    return this.lastDown;
+  }
+
+  get fsmState(): FsmState {
+    return this.main.fsm;
+  }
+
+  /** ManualStart (active) or ManualStart with passive TCP establishment. */
+  start(): void {
+    this.apply(this.main, { type: this.config.fsm.passive ? 'ManualStart_with_PassiveTcpEstablishment' : 'ManualStart' });
+  }
+
+  /** ManualStop: Cease (Administrative Shutdown by default) and no reconnect. */
+  stop(cause: { subcode?: number; message?: string } = {}): void {
+    if (this.second) this.apply(this.second, { type: 'ManualStop', ...cause });
+    this.apply(this.main, { type: 'ManualStop', ...cause });
+  }
+
+  /** AutomaticStop with restart: Cease (e.g. Other Configuration Change), then reconnect after the back-off. */
+  reset(cause: { subcode?: number; message?: string; data?: Uint8Array } = {}): void {
+    this.apply(this.main, { type: 'AutomaticStop', restart: true, ...cause });
+  }
+
+  /**
+   * Stop without a NOTIFICATION and without sending anything: the connection is just dropped, as
+   * a process that is going away (graceful restart, RFC 4724: the peer keeps our routes).
+   */
+  abandon(): void {
+    for (const c of [this.second, this.main]) {
+      if (!c) continue;
+      for (const h of c.timers.values()) this.deps.clearTimer(h);
+      c.timers.clear();
+      this.closeSocket(c);
+    }
+    this.second = undefined;
+  }
+
+  /**
+   * A connection the peer opened to us (the speaker's listener matched its address). Returns
+   * false when the FSM refuses it (the caller closes the socket).
+   */
+  acceptIncoming(socket: SocketLike): boolean {
+    const disp = connectionDisposition(this.main.fsm);
+    if (disp === 'take') {
+      this.attach(this.main, socket, 'incoming');
+      this.apply(this.main, { type: 'TcpConnectionConfirmed' });
+      return true;
+    }
+    if (disp === 'second' && !this.second) {
+      const conn = this.newConn(this.main.fsm);
+      this.second = conn;
+      this.attach(conn, socket, 'incoming');
+      const r = secondConnection(this.config.fsm, this.main.fsm, 'incoming');
+      conn.fsm = r.state;
+      this.run(conn, r.effects);
+      return true;
+    }
+    return false;
+  }
+
+  /** The RIB has UPDATEs for this peer: send what the socket can take now. */
+  kick(): void {
+    this.pump(this.main);
+  }
+
+  /** Ask the peer to resend a family (ROUTE-REFRESH, RFC 2918 / 7313). */
+  requestRefresh(family: Family, subtype = 0): void {
+    this.apply(this.main, { type: 'SendRouteRefresh', family, subtype });
+  }
+
+  /** Sends a ROUTE-REFRESH BoRR/EoRR marker if enhanced route refresh was negotiated (RFC 7313 §4). */
+  sendRefreshMarker(family: Family, subtype: 1 | 2): void {
+    if (this.negotiated?.enhancedRouteRefresh) this.apply(this.main, { type: 'SendRouteRefresh', family, subtype });
+  }
+
+  /** Writes raw bytes on the established connection (End-of-RIB markers and similar). */
+  send(bytes: Buffer): void {
+    const s = this.main.socket;
+    if (this.main.fsm.state === 'Established' && s && !s.destroyed) s.write(bytes);
+  }
+
+  /** The codec context for this peer's messages. */
+  wireContext(): WireContext {
+    const n = this.main.fsm.negotiated;
+    return {
+      fourOctetAs: n ? n.fourOctetAs : true,
+      extendedMessage: n ? n.extendedMessage : false,
+      ebgp: this.config.fsm.localAs !== (n?.peerAs ?? this.config.fsm.peerAs),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private newConn(fsm: FsmState): Conn {
+    return { fsm, framer: new Framer(), timers: new Map() };
+  }
+
+  private apply(conn: Conn, event: FsmEvent): void {
+    const before = conn.fsm.state;
+    const r = step(this.config.fsm, conn.fsm, event);
+    conn.fsm = r.state;
+    this.run(conn, r.effects);
+    if (conn === this.main && conn.fsm.state !== before) {
+      this.since = this.deps.now();
+      this.handlers.stateChange?.(this, conn.fsm.state);
+    }
+  }
+
+  private run(conn: Conn, effects: FsmEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'connect':
+          this.connect(conn);
+          break;
+        case 'close':
+          this.closeSocket(conn);
+          if (conn === this.second) this.second = undefined;
+          break;
+        case 'send':
+          this.write(conn, e.message);
+          break;
+        case 'startTimer': {
+          const old = conn.timers.get(e.timer);
+          if (old !== undefined) this.deps.clearTimer(old);
+          conn.timers.set(
+            e.timer,
+            this.deps.setTimer(() => {
+              conn.timers.delete(e.timer);
+              if (!conn.dead || e.timer === 'idleHold' || e.timer === 'connectRetry') this.apply(conn, timerEvent(e.timer));
+            }, e.ms),
+          );
+          break;
+        }
+        case 'stopTimer': {
+          const h = conn.timers.get(e.timer);
+          if (h !== undefined) this.deps.clearTimer(h);
+          conn.timers.delete(e.timer);
+          break;
+        }
+        case 'established':
+          if (conn === this.second) this.promote();
+          if (e.negotiated.extendedMessage) conn.framer.maxMessageLength = 65535;
+          this.lastDown = undefined;
+          this.handlers.established(this, e.negotiated);
+          this.pump(conn);
+          break;
+        case 'down': {
+          const info: DownInfo = { reason: e.reason, graceful: e.graceful };
+          if (e.notification) info.notification = e.notification;
+          const n = this.receivedNotification;
+          if (n?.shutdownCommunication) info.message = n.shutdownCommunication;
+          this.lastDown = info;
+          this.handlers.down(this, info);
+          break;
+        }
+        case 'process': {
+          const m = conn.current;
+          if (m?.type === 'update') this.handlers.update(this, m);
+          else if (m?.type === 'route-refresh') this.handlers.routeRefresh(this, m);
+          break;
+        }
+      }
+    }
+  }
+
+  /** The second connection won (e.g. a collision resolved in its favour): it becomes the main one. */
+  private promote(): void {
+    const old = this.main;
+    this.main = this.second!;
+    this.second = undefined;
+    for (const h of old.timers.values()) this.deps.clearTimer(h);
+    old.timers.clear();
+    this.closeSocket(old);
+  }
+
+  private connect(conn: Conn): void {
+    if ((conn.pending && !conn.pending.destroyed) || (conn.socket && !conn.socket.destroyed)) return;
+    const opts: { host: string; port: number; localAddress?: string } = { host: this.config.address, port: this.config.port };
+    if (this.config.localAddress) opts.localAddress = this.config.localAddress;
+    let socket: SocketLike;
+    try {
+      socket = this.deps.connect(opts);
+    } catch (e) {
+      this.deps.log?.('debug', 'connect failed', { peer: this.config.address, error: (e as Error).message });
+      queueMicrotask(() => this.apply(conn, { type: 'TcpConnectionFails' }));
+      return;
+    }
+    conn.pending = socket;
+    socket.on('error', (err: Error) => this.deps.log?.('debug', 'socket error', { peer: this.config.address, error: err.message }));
+    socket.once('connect', () => {
+      if (conn.pending !== socket) {
+        socket.destroy(); // the attempt was abandoned meanwhile
+        return;
+      }
+      conn.pending = undefined;
+      // The peer may have connected to us meanwhile and the FSM taken that connection: then this
+      // one is a second connection (collision) or refused.
+      const disp = connectionDisposition(this.main.fsm);
+      if (conn === this.main && disp === 'take' && !conn.socket) {
+        this.attach(conn, socket, 'outgoing');
+        this.apply(conn, { type: 'Tcp_CR_Acked' });
+      } else if (disp === 'second' && !this.second) {
+        const c2 = this.newConn(this.main.fsm);
+        this.second = c2;
+        this.attach(c2, socket, 'outgoing');
+        const r = secondConnection(this.config.fsm, this.main.fsm, 'outgoing');
+        c2.fsm = r.state;
+        this.run(c2, r.effects);
+      } else socket.destroy();
+    });
+    socket.once('close', () => {
+      if (conn.pending !== socket) return;
+      conn.pending = undefined;
+      // A failed attempt matters only while the FSM is waiting for it.
+      if (conn.fsm.state === 'Connect' || conn.fsm.state === 'Active') this.apply(conn, { type: 'TcpConnectionFails' });
+    });
+  }
+
+  private attach(conn: Conn, socket: SocketLike, direction: Direction): void {
+    if (conn.socket && conn.socket !== socket) this.closeSocket(conn);
+    conn.socket = socket;
+    conn.direction = direction;
+    conn.dead = false;
+    conn.framer = new Framer();
+    socket.setNoDelay(true);
+    socket.on('error', (err: Error) => this.deps.log?.('debug', 'socket error', { peer: this.config.address, error: err.message }));
+    socket.once('close', () => this.socketClosed(conn, socket));
+    this.wire(conn, socket);
+  }
+
+  private wire(conn: Conn, socket: SocketLike): void {
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.socket !== socket) return;
+      this.receive(conn, chunk);
+    });
+    socket.on('drain', () => {
+      if (conn.socket === socket) this.pump(conn);
+    });
+  }
+
+  private socketClosed(conn: Conn, socket: SocketLike): void {
+    if (conn.socket !== socket) return;
+    conn.socket = undefined;
+    conn.dead = true;
+    this.apply(conn, { type: 'TcpConnectionFails' });
+    if (conn === this.second && conn.fsm.state === 'Idle') this.second = undefined;
+    else if (conn === this.main && this.second && this.main.fsm.state === 'Idle' && this.second.fsm.state !== 'Idle') {
+      // The surviving connection carries on as the session.
+      const m = this.main;
+      for (const h of m.timers.values()) this.deps.clearTimer(h);
+      m.timers.clear();
+      this.main = this.second;
+      this.second = undefined;
+    }
+  }
+
+  private closeSocket(conn: Conn): void {
+    const p = conn.pending;
+    conn.pending = undefined;
+    if (p && !p.destroyed) p.destroy();
+    const s = conn.socket;
+    conn.socket = undefined;
+    conn.dead = true;
+    if (s && !s.destroyed) {
+      // Let queued bytes (a NOTIFICATION) go out before the FIN.
+      (s as Socket).end?.();
+      setImmediateSafe(() => s.destroy());
+    }
+  }
+
+  private receive(conn: Conn, chunk: Buffer): void {
+    conn.framer.push(chunk);
+    for (;;) {
+      if (conn.socket === undefined) return;
+      const err = conn.framer.error;
+      if (err) {
+        this.apply(conn, { type: 'BGPHeaderErr', notification: { code: err.code, subcode: err.subcode, data: err.data } });
+        return;
+      }
+      const msg = conn.framer.next();
+      if (!msg) return;
+      this.handle(conn, decodeMessage(msg, this.contextFor(conn)));
+    }
+  }
+
+  private contextFor(conn: Conn): WireContext {
+    const n = conn.fsm.negotiated;
+    return {
+      fourOctetAs: n ? n.fourOctetAs : true,
+      extendedMessage: n ? n.extendedMessage : false,
+      ebgp: this.config.fsm.localAs !== (n?.peerAs ?? this.config.fsm.peerAs),
+    };
+  }
+
+  private handle(conn: Conn, m: Message | MessageError): void {
+    if (m.type === 'error') {
+      const notification = { code: m.error.code, subcode: m.error.subcode, data: m.error.data };
+      if (m.messageType === MSG.OPEN) this.apply(conn, { type: 'BGPOpenMsgErr', notification });
+      else if (m.messageType === MSG.UPDATE) this.apply(conn, { type: 'UpdateMsgErr', notification });
+      else this.apply(conn, { type: 'BGPHeaderErr', notification });
+      return;
+    }
+    switch (m.type) {
+      case 'open': {
+        const open = fsmOpen(m);
+        const other = conn === this.main ? this.second : this.main;
+        if (other && this.second) {
+          const verdict = resolveCollision(this.config.fsm, open, conn.fsm, other.fsm);
+          if (verdict === 'dumpReceiving') {
+            this.apply(conn, { type: 'OpenCollisionDump' });
+            return;
+          }
+          if (verdict === 'dumpOther') this.apply(other, { type: 'OpenCollisionDump' });
+        }
+        this.apply(conn, { type: 'BGPOpen', open });
+        break;
+      }
+      case 'keepalive':
+        this.apply(conn, { type: 'KeepAliveMsg' });
+        break;
+      case 'update':
+        conn.current = m;
+        this.apply(conn, { type: 'UpdateMsg' });
+        conn.current = undefined;
+        break;
+      case 'route-refresh':
+        conn.current = m;
+        this.apply(conn, { type: 'RouteRefreshMsg' });
+        conn.current = undefined;
+        break;
+      case 'notification': {
+        this.receivedNotification = m;
+        const notification = { code: m.code, subcode: m.subcode, data: m.data };
+        this.apply(conn, m.code === 2 && m.subcode === 1 ? { type: 'NotifMsgVerErr', notification } : { type: 'NotifMsg', notification });
+        this.receivedNotification = undefined;
+        break;
+      }
+    }
+  }
+
+  private write(conn: Conn, msg: OutMessage): void {
+    const s = conn.socket;
+    if (!s || s.destroyed) return;
+    switch (msg.kind) {
+      case 'open':
+        s.write(encodeOpen(wireOpen(msg.open, this.config.fsm)));
+        break;
+      case 'keepalive':
+        s.write(encodeKeepalive());
+        break;
+      case 'notification':
+        s.write(encodeNotification({ code: msg.code, subcode: msg.subcode, data: msg.data }));
+        break;
+      case 'routeRefresh':
+        s.write(encodeRouteRefresh(msg.family, msg.subtype));
+        break;
+      case 'update':
+        for (const b of conn.outgoing ?? []) s.write(b);
+        conn.outgoing = undefined;
+        break;
+    }
+  }
+
+  /** Sends UPDATEs while the socket can take them. */
+  private pump(conn: Conn): void {
+    for (;;) {
+      const s = conn.socket;
+      if (conn.fsm.state !== 'Established' || !s || s.destroyed || s.writableNeedDrain) return;
+      const bufs = this.handlers.pull(this, PULL_BUDGET);
+      if (bufs.length === 0) return;
+      conn.outgoing = bufs;
+      this.apply(conn, { type: 'SendUpdate' });
+      conn.outgoing = undefined;
+    }
+  }
+}
+
+function setImmediateSafe(fn: () => void): void {
+  setImmediate(fn);
+}
+
+/** The codec's OPEN as the FSM sees it. */
+export function fsmOpen(m: OpenMessage): FsmOpen {
+  const sum = summarizeCapabilities(m.capabilities);
+  const caps: Capabilities = {};
+  if (m.capabilities.some((c) => c.kind === 'multiprotocol')) caps.multiprotocol = sum.families;
+  if (sum.fourOctetAs !== undefined) caps.fourOctetAs = sum.fourOctetAs;
+  if (sum.routeRefresh) caps.routeRefresh = true;
+  if (sum.enhancedRouteRefresh) caps.enhancedRouteRefresh = true;
+  if (sum.extendedMessage) caps.extendedMessage = true;
+  if (sum.gracefulRestart) caps.gracefulRestart = sum.gracefulRestart;
+  return { version: m.version, myAs: m.myAs, holdTime: m.holdTime, bgpId: m.routerId, capabilities: caps };
+}
+
+/** The FSM's OPEN as the codec encodes it (4-octet AS capability always sent, RFC 6793 §3). */
+export function wireOpen(o: FsmOpen, config: FsmConfig): { myAs: number; holdTime: number; routerId: string; capabilities: Capability[] } {
+  const caps: Capability[] = [];
+  const c = o.capabilities;
+  for (const f of c.multiprotocol ?? []) {
+    caps.push({ kind: 'multiprotocol', afi: f === 'ipv4' ? AFI.IPV4 : AFI.IPV6, safi: SAFI.UNICAST });
+  }
+  if (c.routeRefresh) caps.push({ kind: 'route-refresh' });
+  if (c.enhancedRouteRefresh) caps.push({ kind: 'enhanced-route-refresh' });
+  if (c.extendedMessage) caps.push({ kind: 'extended-message' });
+  if (c.gracefulRestart) {
+    const gr = c.gracefulRestart;
+    caps.push({
+      kind: 'graceful-restart',
+      restarting: gr.restarting,
+      notification: gr.notification,
+      restartTime: gr.restartTime,
+      families: gr.families.map((f) => ({ afi: f.family === 'ipv4' ? AFI.IPV4 : AFI.IPV6, safi: SAFI.UNICAST, forwardingPreserved: f.forwardingPreserved })),
+    });
+  }
+  caps.push({ kind: 'four-octet-as', asn: c.fourOctetAs ?? config.localAs });
+  return { myAs: config.localAs, holdTime: o.holdTime, routerId: o.bgpId, capabilities: caps };
+}
