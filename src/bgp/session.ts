@@ -130,6 +130,11 @@ export class Session {
     return this.since;
   }
 
+  /** Our address on the established connection. */
+  get localAddress(): string | undefined {
+    return this.main.socket?.localAddress;
+  }
+
   get lastError(): DownInfo | undefined {
     return this.lastDown;
   }

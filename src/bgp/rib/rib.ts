@@ -134,6 +134,21 @@ export class Rib {
     return info;
   }
 
+  /**
+   * Facts learned when the session comes up (negotiated families, 4-octet AS, our address on the
+   * connection for next hop self). Call before `peerUp`: they decide the peer's update group.
+   */
+  configureExport(index: number, patch: Partial<PeerExport>): void {
+    Object.assign(this.stateOf(index).config.export, patch);
+  }
+
+  /** The peer's BGP Identifier, learned from its OPEN (decision tie-break, reflection). */
+  setRouterId(index: number, routerId: string): void {
+    const s = this.stateOf(index);
+    if (s.info.kind === 'local') return;
+    s.info = this.peers.update(index, { kind: s.info.kind, asn: s.info.asn, routerId, address: s.info.address, rrClient: s.info.rrClient });
+  }
+
   /** Forgets a peer: its routes are withdrawn and its index freed. */
   removePeer(index: number): void {
     this.peerDown(index);

@@ -1,0 +1,719 @@
+/**
+ * The speaker: tortie's BGP engine as one object with a declarative edge (STYLE.md 5).
+ * `setPeers(list)` and `setOriginated(routes)` take the whole desired set; the speaker diffs and
+ * converges — new peers come up, removed peers are closed with Cease/Peer De-configured, changed
+ * peers are reset with Cease/Other Configuration Change, unchanged peers are left alone.
+ *
+ * It wires the session drivers (`session.ts`), the RIB (`rib/`) and the codec (`wire/`):
+ *  - received UPDATEs go to the RIB; best-path changes are queued per update group;
+ *  - a group is drained ONCE when any member's socket can take data, the batches encoded once
+ *    (cached per batch object) and queued to every member (update groups, FRR-style);
+ *  - after a peer's initial table has gone out, End-of-RIB per family (RFC 4724 §2);
+ *  - graceful restart, helper role (RFC 4724 §4.2): a restarting peer's routes stay as stale
+ *    until its End-of-RIB or the restart time, then the rest are swept.
+ * Events: 'best' (best-route changes, for the dataplane) and 'peer' (session state changes).
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { Prefix } from '../net/index.js';
+import { Rib, type PeerConfig as RibPeerConfig } from './rib/rib.js';
+import type { AttrSet } from './rib/attrs.js';
+import type { Batch } from './rib/update-group.js';
+import type { UpdateGroup } from './rib/update-group.js';
+import { LOCAL_PEER } from './rib/peers.js';
+import type { StepName } from './rib/decision.js';
+import type { DecisionOptions } from './rib/decision.js';
+import { Policy, maxPrefixNotificationData, type MaxPrefixConfig, type PolicyDefinition } from './policy.js';
+import { Session, type SessionDeps, type SocketLike, type DownInfo } from './session.js';
+import type { FsmConfig } from './fsm-types.js';
+import { encodeEndOfRib, encodeUpdates, type WireContext } from './wire/index.js';
+import { CEASE } from './wire/constants.js';
+import { ORIGIN, p4, p4addr, p4len, type Family, type Negotiated, type PathAttributes, type Prefix4, type Prefix6 } from './types.js';
+import { v4Format } from '../net/index.js';
+import { BgpConfigError } from './errors.js';
+
+export type NextHopMode = 'auto' | 'self' | 'keep';
+
+export interface PeerSpec {
+  address: string;
+  port?: number;
+  asNumber: number;
+  /** Our AS on this session (BGPPeer localASNumber); default the speaker's. */
+  localAs?: number;
+  localAddress?: string;
+  passive?: boolean;
+  routeReflectorClient?: boolean;
+  nextHopMode?: NextHopMode;
+  /** Seconds; 0 disables keepalives. Default 90. */
+  holdTime?: number;
+  keepaliveTime?: number;
+  gracefulRestart?: { restartTime: number } | false;
+  password?: string;
+  families?: Family[];
+  import?: PolicyDefinition;
+  export?: PolicyDefinition;
+  maxPrefixes?: MaxPrefixConfig;
+  /** BIRD `allow local as N`: accept routes with our AS in the path up to N times. */
+  allowLocalAs?: number;
+  name?: string;
+}
+
+export interface OriginatedRoute {
+  /** `10.244.1.0/26`, `fd00:1::/64` */
+  prefix: string;
+  /** Default: our address on each session. */
+  nextHop?: string;
+  /** `65000:100`, a number, or a well-known name (`no-export`, `no-advertise`). */
+  communities?: (string | number)[];
+  /** `asn:data1:data2` */
+  largeCommunities?: string[];
+  med?: number;
+  localPref?: number;
+}
+
+export interface SpeakerOptions {
+  routerId: string;
+  asNumber: number;
+  /** Where to accept connections; `false` for none. Default 0.0.0.0:179. */
+  listen?: { address?: string; port?: number } | false;
+  /** Route reflector cluster id (RFC 4456); default the router id when we have clients. */
+  clusterId?: string;
+  /** Graceful restart we advertise (RFC 4724). Default: restart time 120 s. */
+  gracefulRestart?: { restartTime: number } | false;
+  decision?: DecisionOptions;
+  deps?: Partial<SpeakerDeps>;
+}
+
+export interface SpeakerDeps extends SessionDeps {
+  listen(opts: { address: string; port: number }, onConnection: (s: net.Socket) => void): Promise<{ close(): void; port: number }>;
+}
+
+export interface PeerStatus {
+  address: string;
+  port: number;
+  name?: string;
+  asNumber: number;
+  localAs: number;
+  state: string;
+  /** ms since epoch when the state was entered. */
+  since: number;
+  established: boolean;
+  lastError?: string;
+  prefixes: { received: number; accepted: number; advertised: number };
+  negotiated?: Negotiated;
+  routeReflectorClient: boolean;
+}
+
+export interface RouteEntry {
+  prefix: string;
+  family: Family;
+  nextHop: string;
+  asPath: number[];
+  origin: 'IGP' | 'EGP' | 'INCOMPLETE';
+  localPref?: number;
+  med?: number;
+  communities: string[];
+  largeCommunities: string[];
+  best: boolean;
+  /** Peer address, or `local` for our own routes. */
+  from: string;
+  /** For the best path: which decision step chose it. */
+  reason?: StepName;
+  stale?: boolean;
+}
+
+export interface BestEvent {
+  family: Family;
+  prefix: string;
+  kind: 'added' | 'changed' | 'withdrawn';
+  /** For added/changed: the best path's next hop and source. */
+  nextHop?: string;
+  from?: string;
+  attrs?: Readonly<PathAttributes>;
+}
+
+interface PeerEntry {
+  key: string;
+  spec: PeerSpec;
+  specJson: string;
+  session: Session;
+  index: number;
+  queue: Buffer[];
+  queuedBytes: number;
+  eorDone: Set<Family>;
+  families: Family[];
+  staleTimer?: unknown;
+  advertised: number;
+}
+
+const DEFAULT_HOLD = 90;
+
+const defaultDeps: SpeakerDeps = {
+  connect: (o) => net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }),
+  setTimer: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  now: () => Date.now(),
+  listen: (opts, onConnection) =>
+    new Promise((resolve, reject) => {
+      const server = net.createServer(onConnection);
+      server.once('error', reject);
+      server.listen(opts.port, opts.address, () => {
+        server.off('error', reject);
+        resolve({ close: () => server.close(), port: (server.address() as net.AddressInfo).port });
+      });
+    }),
+};
+
+export class Speaker extends EventEmitter {
+  readonly rib: Rib;
+  private readonly peers = new Map<string, PeerEntry>();
+  private readonly byIndex = new Map<number, PeerEntry>();
+  private readonly deps: SpeakerDeps;
+  private listener: { close(): void; port: number } | undefined;
+  private kickScheduled = false;
+  private collectScheduled = false;
+  private readonly encoded = new WeakMap<Batch<Prefix4 | Prefix6>, { ctx: string; bufs: Buffer[] }>();
+  private closed = false;
+
+  constructor(readonly options: SpeakerOptions) {
+    super();
+    this.deps = { ...defaultDeps, ...options.deps };
+    const ribOpts: ConstructorParameters<typeof Rib>[0] = {
+      localAs: options.asNumber,
+      routerId: options.routerId,
+      onBestChange4: (prefix, kind, peer, attrs) => this.bestChanged('ipv4', prefixText4(prefix), kind, peer, attrs),
+      onBestChange6: (prefix, kind, peer, attrs) => this.bestChanged('ipv6', prefix, kind, peer, attrs),
+    };
+    if (options.clusterId !== undefined) ribOpts.clusterId = options.clusterId;
+    if (options.decision !== undefined) ribOpts.decision = options.decision;
+    this.rib = new Rib(ribOpts);
+  }
+
+  /** Starts listening (unless `listen: false`). Resolves with the port. */
+  async start(): Promise<number | undefined> {
+    if (this.options.listen === false) return undefined;
+    const address = this.options.listen?.address ?? '0.0.0.0';
+    const port = this.options.listen?.port ?? 179;
+    this.listener = await this.deps.listen({ address, port }, (s) => this.incoming(s));
+    return this.listener.port;
+  }
+
+  /** The whole desired set of peers (declarative). */
+  setPeers(specs: readonly PeerSpec[]): void {
+    const want = new Map<string, PeerSpec>();
+    for (const s of specs) {
+      validatePeer(s);
+      want.set(peerKey(s), s);
+    }
+    for (const [key, entry] of [...this.peers]) {
+      const spec = want.get(key);
+      if (!spec) {
+        this.removePeer(entry, CEASE.PEER_DECONFIGURED);
+        continue;
+      }
+      if (JSON.stringify(normalize(spec)) !== entry.specJson) {
+        this.removePeer(entry, CEASE.OTHER_CONFIGURATION_CHANGE);
+        this.addPeer(spec);
+      }
+    }
+    for (const [key, spec] of want) if (!this.peers.has(key)) this.addPeer(spec);
+  }
+
+  /** The whole set of locally originated routes (declarative): absent ones are withdrawn. */
+  setOriginated(routes: readonly OriginatedRoute[]): void {
+    const v4 = new Map<Prefix4, PathAttributes>();
+    const v6 = new Map<Prefix6, PathAttributes>();
+    for (const r of routes) {
+      let pfx: Prefix;
+      try {
+        pfx = Prefix.parse(r.prefix);
+      } catch {
+        throw new BgpConfigError(`originate: invalid prefix "${r.prefix}"`);
+      }
+      const attrs: PathAttributes = { origin: ORIGIN.IGP, asPath: [] };
+      if (r.nextHop) {
+        if (pfx.version === 4) attrs.nextHop = r.nextHop;
+        else attrs.mpNextHop = { global: r.nextHop };
+      }
+      if (r.communities?.length) attrs.communities = r.communities.map((c) => parseCommunity(c, r.prefix));
+      if (r.largeCommunities?.length) attrs.largeCommunities = r.largeCommunities.map((c) => parseLargeCommunity(c, r.prefix));
+      if (r.med !== undefined) attrs.med = r.med;
+      if (r.localPref !== undefined) attrs.localPref = r.localPref;
+      if (pfx.version === 4) v4.set(p4(pfx.ip.v4, pfx.length), attrs);
+      else v6.set(pfx.toString(), attrs);
+    }
+    this.rib.setOriginated('ipv4', v4);
+    this.rib.setOriginated('ipv6', v6);
+    this.scheduleKick();
+  }
+
+  status(): PeerStatus[] {
+    const out: PeerStatus[] = [];
+    for (const e of this.peers.values()) {
+      const s = e.session;
+      const st: PeerStatus = {
+        address: e.spec.address,
+        port: e.spec.port ?? 179,
+        asNumber: e.spec.asNumber,
+        localAs: e.spec.localAs ?? this.options.asNumber,
+        state: s.state,
+        since: s.stateSince,
+        established: s.state === 'Established',
+        prefixes: this.prefixCounts(e),
+        routeReflectorClient: !!e.spec.routeReflectorClient,
+      };
+      if (e.spec.name) st.name = e.spec.name;
+      const n = s.negotiated;
+      if (n) st.negotiated = n;
+      const le = s.lastError;
+      if (le) st.lastError = describeDown(le);
+      out.push(st);
+    }
+    return out;
+  }
+
+  /** Routes in the Loc-RIB: every candidate, the best marked. Optionally one prefix. */
+  routes(prefix?: string): RouteEntry[] {
+    const out: RouteEntry[] = [];
+    const add = (family: Family, text: string, cands: { peer: number; attrs: AttrSet }[], best: { peer: number; step: StepName } | undefined) => {
+      for (const c of cands) {
+        const isBest = best !== undefined && best.peer === c.peer;
+        const e = this.routeEntry(family, text, c.peer, c.attrs.attrs, isBest);
+        if (isBest) e.reason = best.step;
+        out.push(e);
+      }
+    };
+    if (prefix !== undefined) {
+      const pfx = Prefix.parse(prefix);
+      if (pfx.version === 4) {
+        const k = p4(pfx.ip.v4, pfx.length);
+        add('ipv4', pfx.toString(), this.rib.v4.loc.candidates(k), this.rib.v4.loc.best(k));
+      } else {
+        const k = pfx.toString();
+        add('ipv6', k, this.rib.v6.loc.candidates(k), this.rib.v6.loc.best(k));
+      }
+      return out;
+    }
+    this.rib.v4.loc.forEachBest((k) => add('ipv4', prefixText4(k), this.rib.v4.loc.candidates(k), this.rib.v4.loc.best(k)));
+    this.rib.v6.loc.forEachBest((k) => add('ipv6', k, this.rib.v6.loc.candidates(k), this.rib.v6.loc.best(k)));
+    return out;
+  }
+
+  /**
+   * Stops everything. `graceful`: drop the connections without a NOTIFICATION, so peers that
+   * negotiated graceful restart keep our routes while we restart (RFC 4724 §4.1).
+   */
+  async close(opts: { graceful?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    for (const e of this.peers.values()) {
+      if (e.staleTimer !== undefined) this.deps.clearTimer(e.staleTimer);
+      if (opts.graceful) e.session.abandon();
+      else e.session.stop();
+      e.session.abandon();
+    }
+    this.listener?.close();
+    this.listener = undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private addPeer(spec: PeerSpec): void {
+    const key = peerKey(spec);
+    const localAs = spec.localAs ?? this.options.asNumber;
+    const kind = spec.asNumber === localAs ? 'ibgp' : 'ebgp';
+    const families = spec.families ?? [familyOf(spec.address)];
+    const ribPeer: RibPeerConfig = {
+      kind,
+      asn: spec.asNumber,
+      routerId: '0.0.0.0',
+      address: spec.address,
+      rrClient: !!spec.routeReflectorClient,
+      export: {
+        nextHop: spec.nextHopMode ?? 'auto',
+        fourOctetAs: true,
+        families,
+        ...(spec.export ? { policy: new Policy(spec.export) } : {}),
+      },
+    };
+    if (spec.import) ribPeer.importPolicy = new Policy(spec.import);
+    if (spec.maxPrefixes) ribPeer.maxPrefix = spec.maxPrefixes;
+    if (spec.allowLocalAs !== undefined) ribPeer.allowOwnAs = spec.allowLocalAs;
+    const info = this.rib.addPeer(ribPeer);
+    const gr = spec.gracefulRestart === false ? false : this.options.gracefulRestart === false ? false : (spec.gracefulRestart ?? this.options.gracefulRestart ?? { restartTime: 120 });
+    const fsm: FsmConfig = {
+      localAs,
+      routerId: this.options.routerId,
+      peerAs: spec.asNumber,
+      holdTime: spec.holdTime ?? DEFAULT_HOLD,
+      passive: !!spec.passive,
+      capabilities: {
+        families,
+        routeRefresh: true,
+        enhancedRouteRefresh: true,
+        ...(gr
+          ? {
+              gracefulRestart: {
+                restartTime: gr.restartTime,
+                restarting: false,
+                notification: true,
+                families: families.map((family) => ({ family, forwardingPreserved: true })),
+              },
+            }
+          : {}),
+      },
+    };
+    if (spec.keepaliveTime !== undefined) fsm.keepaliveTime = spec.keepaliveTime;
+    const entry: PeerEntry = {
+      key,
+      spec,
+      specJson: JSON.stringify(normalize(spec)),
+      index: info.index,
+      queue: [],
+      queuedBytes: 0,
+      eorDone: new Set(),
+      families,
+      advertised: 0,
+      session: undefined as unknown as Session,
+    };
+    entry.session = new Session(
+      {
+        address: spec.address,
+        port: spec.port ?? 179,
+        ...(spec.localAddress ? { localAddress: spec.localAddress } : {}),
+        fsm,
+        seed: hashSeed(key + this.options.routerId),
+      },
+      this.deps,
+      {
+        established: (_s, n) => this.established(entry, n),
+        down: (_s, info) => this.down(entry, info),
+        update: (_s, u) => this.received(entry, u),
+        routeRefresh: (_s, rr) => this.refreshRequested(entry, rr),
+        stateChange: (_s, state) => this.emit('peer', { address: spec.address, port: spec.port ?? 179, state }),
+        pull: (_s, budget) => this.pull(entry, budget),
+      },
+    );
+    this.peers.set(key, entry);
+    this.byIndex.set(info.index, entry);
+    entry.session.start();
+  }
+
+  private removePeer(entry: PeerEntry, subcode: number): void {
+    entry.session.stop({ subcode });
+    entry.session.abandon();
+    if (entry.staleTimer !== undefined) this.deps.clearTimer(entry.staleTimer);
+    this.rib.removePeer(entry.index);
+    this.peers.delete(entry.key);
+    this.byIndex.delete(entry.index);
+    this.scheduleKick();
+  }
+
+  private incoming(socket: net.Socket): void {
+    const addr = normalizeAddress(socket.remoteAddress ?? '');
+    for (const e of this.peers.values()) {
+      if (normalizeAddress(e.spec.address) === addr && e.session.acceptIncoming(socket as unknown as SocketLike)) return;
+    }
+    socket.destroy();
+  }
+
+  private established(entry: PeerEntry, n: Negotiated): void {
+    entry.queue = [];
+    entry.queuedBytes = 0;
+    entry.eorDone.clear();
+    entry.advertised = 0;
+    entry.families = entry.families.filter((f) => n.families.includes(f));
+    if (this.rib.peers.get(entry.index)) {
+      this.rib.setRouterId(entry.index, n.peerRouterId);
+      const local = normalizeAddress(entry.spec.localAddress ?? entry.session.localAddress ?? '');
+      const patch: Partial<RibPeerConfig['export']> = { families: entry.families, fourOctetAs: n.fourOctetAs };
+      if (local) {
+        if (familyOf(local) === 'ipv4') patch.localAddress4 = local;
+        else patch.localAddress6 = { global: local };
+      }
+      this.rib.configureExport(entry.index, patch);
+    }
+    this.rib.peerUp(entry.index);
+  }
+
+  private down(entry: PeerEntry, info: DownInfo): void {
+    const n = entry.session.fsmState.negotiated;
+    const gr = info.graceful && n?.gracefulRestart !== undefined;
+    this.rib.peerDown(entry.index, { gracefulRestart: gr });
+    entry.queue = [];
+    entry.queuedBytes = 0;
+    if (gr) {
+      // Helper role: keep the peer's routes as stale for at most its restart time.
+      const ms = (n!.gracefulRestart!.restartTime || 120) * 1000;
+      if (entry.staleTimer !== undefined) this.deps.clearTimer(entry.staleTimer);
+      entry.staleTimer = this.deps.setTimer(() => {
+        entry.staleTimer = undefined;
+        for (const f of ['ipv4', 'ipv6'] as Family[]) this.rib.endOfRib(entry.index, f);
+        this.scheduleKick();
+      }, ms);
+    }
+    this.scheduleKick();
+  }
+
+  private received(entry: PeerEntry, u: import('./wire/index.js').UpdateMessage): void {
+    const i = entry.index;
+    if (u.endOfRib) {
+      this.rib.endOfRib(i, u.endOfRib);
+      this.staleDone(entry);
+    } else if (u.error?.handling === 'treat-as-withdraw' || !u.attrs) {
+      // RFC 7606 treat-as-withdraw: the announced prefixes are withdrawn too.
+      const w4 = u.withdrawn.v4.concat(u.announced.v4);
+      const w6 = u.withdrawn.v6.concat(u.announced.v6);
+      if (w4.length) this.rib.update(i, 'ipv4', [], null, w4);
+      if (w6.length) this.rib.update(i, 'ipv6', [], null, w6);
+    } else {
+      if (u.announced.v4.length || u.withdrawn.v4.length) {
+        const r = this.rib.update(i, 'ipv4', u.announced.v4, u.attrs, u.withdrawn.v4);
+        if (r.teardown) return this.maxPrefixReached(entry, 'ipv4');
+      }
+      if (u.announced.v6.length || u.withdrawn.v6.length) {
+        const r = this.rib.update(i, 'ipv6', u.announced.v6, u.attrs, u.withdrawn.v6);
+        if (r.teardown) return this.maxPrefixReached(entry, 'ipv6');
+      }
+    }
+    this.scheduleKick();
+    this.scheduleCollect();
+  }
+
+  private staleDone(entry: PeerEntry): void {
+    if (entry.staleTimer === undefined) return;
+    this.deps.clearTimer(entry.staleTimer);
+    entry.staleTimer = undefined;
+    for (const f of ['ipv4', 'ipv6'] as Family[]) this.rib.endOfRib(entry.index, f);
+  }
+
+  private maxPrefixReached(entry: PeerEntry, family: Family): void {
+    const limit = entry.spec.maxPrefixes?.limit ?? 0;
+    entry.session.reset({ subcode: CEASE.MAX_PREFIXES_REACHED, data: maxPrefixNotificationData(family === 'ipv4' ? 1 : 2, 1, limit) });
+  }
+
+  private refreshRequested(entry: PeerEntry, rr: import('./wire/index.js').RouteRefreshMessage): void {
+    const family = rr.family;
+    if (!family) return;
+    if (rr.subtype === 1) this.rib.beginRouteRefresh(entry.index, family);
+    else if (rr.subtype === 2) this.rib.endOfRib(entry.index, family);
+    else {
+      this.rib.refresh(entry.index, family);
+      entry.eorDone.delete(family);
+      this.scheduleKick();
+    }
+  }
+
+  /** The next bytes for `entry`'s socket: its queue, else a fresh drain of its update groups. */
+  private pull(entry: PeerEntry, budget: number): Buffer[] {
+    if (entry.queue.length === 0) {
+      for (const family of entry.families) {
+        const group = this.rib.groupOf(entry.index, family) as UpdateGroup<Prefix4 | Prefix6> | undefined;
+        if (!group) continue;
+        if (group.pending > 0) this.drainGroup(family, group, budget);
+        if (entry.queue.length) break;
+      }
+    }
+    if (entry.queue.length === 0) {
+      // Everything queued for this peer has gone out: End-of-RIB for each family, once per session.
+      for (const family of entry.families) {
+        if (entry.eorDone.has(family)) continue;
+        entry.eorDone.add(family);
+        entry.queue.push(encodeEndOfRib(family));
+      }
+    }
+    const out: Buffer[] = [];
+    let bytes = 0;
+    while (entry.queue.length && bytes < budget) {
+      const b = entry.queue.shift()!;
+      out.push(b);
+      bytes += b.length;
+    }
+    entry.queuedBytes -= bytes;
+    if (entry.queuedBytes < 0) entry.queuedBytes = 0;
+    return out;
+  }
+
+  /** Drains a group once and queues the encoded UPDATEs to every member. */
+  private drainGroup(family: Family, group: UpdateGroup<Prefix4 | Prefix6>, budget: number): void {
+    const d = this.rib.drain(family as 'ipv4', group as UpdateGroup<Prefix4>, budget);
+    if (d.empty) return;
+    for (const member of group.members) {
+      const e = this.byIndex.get(member);
+      if (!e || e.session.state !== 'Established') continue;
+      const ctx = e.session.wireContext();
+      const ctxKey = `${ctx.fourOctetAs ? 4 : 2}${ctx.extendedMessage ? 'x' : ''}`;
+      for (const batch of d.for(member)) {
+        let enc = this.encoded.get(batch);
+        if (!enc || enc.ctx !== ctxKey) {
+          enc = { ctx: ctxKey, bufs: encodeBatch(family, batch, ctx) };
+          this.encoded.set(batch, enc);
+        }
+        for (const b of enc.bufs) {
+          e.queue.push(b);
+          e.queuedBytes += b.length;
+        }
+        if (batch.attrs) e.advertised += batch.prefixes.length;
+      }
+      if (e !== undefined) this.scheduleKick();
+    }
+  }
+
+  private prefixCounts(e: PeerEntry): { received: number; accepted: number; advertised: number } {
+    let received = 0;
+    let accepted = 0;
+    for (const fr of [this.rib.v4, this.rib.v6]) {
+      const adj = fr.adjIn.get(e.index) as { received: number; accepted: number } | undefined;
+      if (adj) {
+        received += adj.received;
+        accepted += adj.accepted;
+      }
+    }
+    let advertised = 0;
+    for (const f of e.families) {
+      const g = this.rib.groupOf(e.index, f) as { advertised: number } | undefined;
+      if (g) advertised += g.advertised;
+    }
+    return { received, accepted, advertised };
+  }
+
+  private bestChanged(family: Family, prefix: string, kind: 'added' | 'changed' | 'withdrawn', peer: number, attrs: AttrSet | null): void {
+    if (this.listenerCount('best') === 0) return;
+    const ev: BestEvent = { family, prefix, kind };
+    if (attrs) {
+      ev.attrs = attrs.attrs;
+      const nh = family === 'ipv4' ? attrs.attrs.nextHop : attrs.attrs.mpNextHop?.global;
+      if (nh) ev.nextHop = nh;
+      ev.from = peer === LOCAL_PEER ? 'local' : (this.byIndex.get(peer)?.spec.address ?? String(peer));
+    }
+    this.emit('best', ev);
+  }
+
+  private routeEntry(family: Family, prefix: string, peer: number, a: Readonly<PathAttributes>, best: boolean): RouteEntry {
+    const asPath: number[] = [];
+    for (const seg of a.asPath) asPath.push(...seg.asns);
+    const e: RouteEntry = {
+      prefix,
+      family,
+      nextHop: (family === 'ipv4' ? a.nextHop : a.mpNextHop?.global) ?? '',
+      asPath,
+      origin: (['IGP', 'EGP', 'INCOMPLETE'] as const)[a.origin]!,
+      communities: (a.communities ?? []).map((c) => `${Math.floor(c / 65536)}:${c % 65536}`),
+      largeCommunities: (a.largeCommunities ?? []).map((c) => c.join(':')),
+      best,
+      from: peer === LOCAL_PEER ? 'local' : (this.byIndex.get(peer)?.spec.address ?? String(peer)),
+    };
+    if (a.localPref !== undefined) e.localPref = a.localPref;
+    if (a.med !== undefined) e.med = a.med;
+    return e;
+  }
+
+  /** Kicks every established session once per tick (after UPDATEs arrive or routes change). */
+  private scheduleKick(): void {
+    if (this.kickScheduled || this.closed) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      for (const e of this.peers.values()) if (e.session.state === 'Established') e.session.kick();
+    });
+  }
+
+  private scheduleCollect(): void {
+    if (this.collectScheduled) return;
+    this.collectScheduled = true;
+    setImmediate(() => {
+      this.collectScheduled = false;
+      this.rib.collect();
+    });
+  }
+}
+
+function encodeBatch(family: Family, batch: Batch<Prefix4 | Prefix6>, ctx: WireContext): Buffer[] {
+  const prefixes = family === 'ipv4' ? { v4: batch.prefixes as Prefix4[] } : { v6: batch.prefixes as Prefix6[] };
+  return encodeUpdates(batch.attrs ? (batch.attrs.attrs as PathAttributes) : undefined, prefixes, ctx);
+}
+
+function prefixText4(p: Prefix4): string {
+  return `${v4Format(p4addr(p))}/${p4len(p)}`;
+}
+
+function peerKey(s: PeerSpec): string {
+  return `${normalizeAddress(s.address)}|${s.port ?? 179}`;
+}
+
+function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+function familyOf(address: string): Family {
+  return address.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/** A stable view of a spec for change detection (policies compared by content). */
+function normalize(s: PeerSpec): unknown {
+  return { ...s, address: normalizeAddress(s.address) };
+}
+
+function validatePeer(s: PeerSpec): void {
+  const where = `peer ${s.address}`;
+  try {
+    Prefix.parseCIDROrIP(s.address);
+  } catch {
+    throw new BgpConfigError(`${where}: invalid address`);
+  }
+  if (!Number.isInteger(s.asNumber) || s.asNumber < 1 || s.asNumber > 0xffffffff) throw new BgpConfigError(`${where}: invalid asNumber ${s.asNumber}`);
+  if (s.port !== undefined && (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535)) throw new BgpConfigError(`${where}: invalid port ${s.port}`);
+  if (s.holdTime !== undefined && s.holdTime !== 0 && (s.holdTime < 3 || s.holdTime > 65535)) {
+    throw new BgpConfigError(`${where}: holdTime must be 0 or 3..65535 seconds`);
+  }
+  if (s.password !== undefined) {
+    throw new BgpConfigError(`${where}: password (TCP MD5, RFC 2385) is not supported yet by tortie's BGP engine`);
+  }
+}
+
+const WELL_KNOWN: Record<string, number> = {
+  'no-export': 0xffffff01,
+  'no-advertise': 0xffffff02,
+  'no-export-subconfed': 0xffffff03,
+  'graceful-shutdown': 0xffff0000,
+  blackhole: 0xffff029a,
+};
+
+export function parseCommunity(c: string | number, where: string): number {
+  if (typeof c === 'number') {
+    if (Number.isInteger(c) && c >= 0 && c <= 0xffffffff) return c;
+  } else {
+    const wk = WELL_KNOWN[c.toLowerCase()];
+    if (wk !== undefined) return wk;
+    const m = /^(\d+):(\d+)$/.exec(c);
+    if (m && Number(m[1]) <= 0xffff && Number(m[2]) <= 0xffff) return Number(m[1]) * 65536 + Number(m[2]);
+  }
+  throw new BgpConfigError(`originate ${where}: invalid community "${c}" (expected aa:nn with 16-bit parts)`);
+}
+
+export function parseLargeCommunity(c: string, where: string): [number, number, number] {
+  const m = /^(\d+):(\d+):(\d+)$/.exec(c);
+  if (m && [m[1], m[2], m[3]].every((x) => Number(x) <= 0xffffffff)) return [Number(m[1]), Number(m[2]), Number(m[3])];
+  throw new BgpConfigError(`originate ${where}: invalid large community "${c}" (expected aa:bb:cc with 32-bit parts)`);
+}
+
+function hashSeed(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function describeDown(d: DownInfo): string {
+  const n = d.notification;
+  let base = d.reason;
+  if (n) {
+    // RFC 8538 §3: a Hard Reset carries the real code and subcode in its first two data bytes.
+    if (n.code === 6 && n.subcode === CEASE.HARD_RESET && n.data && n.data.length >= 2) {
+      base = `${d.reason}: notification ${n.data[0]}/${n.data[1]} (hard reset)`;
+    } else base = `${d.reason}: notification ${n.code}/${n.subcode}`;
+  }
+  return d.message ? `${base} (${d.message})` : base;
+}
