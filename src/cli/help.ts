@@ -56,6 +56,7 @@ export const TOP_HELP = `Usage:
                  name.
     label        Add or update labels of resources.
     ipam         IP address management.
+    bgp          Run tortie's BGP speaker on its own, and ask it for status and routes.
     version      Display the version of this binary.
 
 Options:

@@ -4,6 +4,7 @@
  * (set TORTIE_DEBUG=1 to see one). argv excludes the node and script paths.
  */
 import { UsageError, BINARY, parseArgs } from './args.js';
+import { runBgp } from './commands/bgp.js';
 import { runDelete } from './commands/delete.js';
 import { runGet } from './commands/get.js';
 import { runIpam } from './commands/ipam.js';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Runner> = {
   label: runLabel,
   version: runVersion,
   ipam: runIpam,
+  bgp: runBgp,
 };
 
 export async function main(argv: readonly string[], io: IO): Promise<number> {
