@@ -107,7 +107,13 @@ export function parseBgpConfig(text: string, source = 'config'): BgpRunConfig {
     if (e instanceof YamlError) throw new BgpConfigFileError(`${source}: ${e.message}`);
     if (e instanceof DecodeError) {
       const unknown = /^json: unknown field "(.*)"$/.exec(e.message);
-      const what = unknown ? `unknown key "${unknown[1]}"` : e.message.replace(/^json: /, '');
+      const typed = /cannot unmarshal (\w+)(?: \S+)? into Go (?:struct field \S+|value) of type (\S+)$/.exec(e.message);
+      let what = unknown ? `unknown key "${unknown[1]}"` : e.message.replace(/^json: /, '');
+      if (typed) {
+        const want = { string: 'a string', bool: 'true or false', int: 'a number', uint8: 'a number', uint16: 'a number', uint32: 'a number' }[typed[2]!] ?? typed[2];
+        what = `expected ${want}, got ${typed[1] === 'array' ? 'a list' : typed[1] === 'object' ? 'a mapping' : `a ${typed[1]}`}`;
+        if (/asNumber$|localAs$|asPath/.test(e.path)) what += ' (an AS number in asdot form must be quoted, e.g. "1.10")';
+      }
       const at = e.pos ? ` (line ${e.pos.line}, column ${e.pos.col})` : '';
       throw new BgpConfigFileError(`${source}: ${what} at ${e.path}${at}`);
     }

@@ -129,7 +129,11 @@ peers:
     assert.equal(bad('routerId: 10.0.0.1\nasNumber: 65001\noriginate:\n- prefix: 10.244.1.1/26\n'), 'bgp.yaml: originate[0].prefix: "10.244.1.1/26" has host bits set (did you mean 10.244.1.0/26?)');
     assert.equal(bad('routerId: 10.0.0.1\nasNumber: 65001\npeers:\n- {address: 10.0.0.2, asNumber: 65002, nextHopMode: myself}\n'), 'bgp.yaml: peers[0].nextHopMode: "myself" is not one of auto, self, keep');
     assert.equal(bad('routerId: 10.0.0.1\nasNumber: 65001\npeers:\n- {address: 10.0.0.2, asNumber: x}\n'), 'bgp.yaml: invalid AS Number format (x) at peers.asNumber (line 4, column 33)');
-    assert.equal(bad('routerId: 10.0.0.1\nasNumber: 1.10\n'), 'accepted', 'asdot form');
+    assert.equal(bad('routerId: 10.0.0.1\nasNumber: "1.10"\n'), 'accepted', 'asdot form');
+    assert.equal(
+      bad('routerId: 10.0.0.1\nasNumber: 1.10\n'),
+      'bgp.yaml: expected a string, got a number (an AS number in asdot form must be quoted, e.g. "1.10") at asNumber (line 2, column 11)',
+    );
     const r = await h.run(['bgp', 'run', '--config', join(dir, 'missing.yaml'), '--socket', join(dir, 'x.sock')]);
     assert.equal(r.code, 1);
     assert.match(r.err, /^cannot read .*missing\.yaml: no such file\n$/);
