@@ -141,6 +141,19 @@ describe('Exporter: rewriting', () => {
     assert.deepEqual(v6?.attrs.asPath, [{ type: SEQ, asns: [LOCAL_AS] }]);
   });
 
+  it('to eBGP: confederation segments from an iBGP route are stripped before the prepend (RFC 5065 §5.3)', () => {
+    // Found by test/integration/bgp-fuzz.test.ts: tortie sent [SEQ 65000][CONFED_SEQ 65010] to an eBGP peer.
+    const t = new AttrTable();
+    const ex = new Exporter(profile({ kind: 'ebgp' }), t);
+    const CSEQ = AS_PATH_SEGMENT.CONFED_SEQUENCE;
+    const confedFirst = ex.export('ipv4', P, client, t.intern({ ...learned, asPath: [{ type: CSEQ, asns: [65010] }, { type: SEQ, asns: [65001] }] }));
+    assert.deepEqual(confedFirst?.attrs.asPath, [{ type: SEQ, asns: [LOCAL_AS, 65001] }]);
+    const confedOnly = ex.export('ipv4', P, client, t.intern({ ...learned, asPath: [{ type: CSEQ, asns: [65010] }, { type: AS_PATH_SEGMENT.CONFED_SET, asns: [65011, 65012] }] }));
+    assert.deepEqual(confedOnly?.attrs.asPath, [{ type: SEQ, asns: [LOCAL_AS] }]);
+    const toIbgp = new Exporter(profile({ rrClient: true }), t).export('ipv4', P, client, t.intern({ ...learned, asPath: [{ type: CSEQ, asns: [65010] }] }));
+    assert.deepEqual(toIbgp?.attrs.asPath, [{ type: CSEQ, asns: [65010] }], 'kept towards iBGP');
+  });
+
   it('to eBGP: MED kept for our own routes, with sendMed, or when the export policy set it', () => {
     const t = new AttrTable();
     const set = t.intern(learned);
@@ -198,5 +211,29 @@ describe('Exporter: rewriting', () => {
     ]) {
       assert.notEqual(groupKey(profile(over)), groupKey(base), JSON.stringify(Object.keys(over)));
     }
+  });
+});
+
+describe('Exporter: IPv6 link-local next hops (RFC 2545 §3)', () => {
+  // Found by test/integration/bgp-interop-rr.test.ts: tortie reflected BIRD's global + link-local next hop
+  // to FRR, which refused the MP_REACH_NLRI ("sent a v6 LL next-hop") and reset the session (3/10).
+  const withLL: PathAttributes = { origin: ORIGIN.IGP, asPath: [], mpNextHop: { global: '2001:db8::1', linkLocal: 'fe80::1' }, localPref: 100 };
+
+  it('a next hop passed on unchanged (reflection, iBGP, eBGP keep) loses its link-local part', () => {
+    const t = new AttrTable();
+    const set = t.intern(withLL);
+    const reflected = new Exporter(profile({ rrClient: true }), t).export('ipv6', '2001:db8:1::/64', client, set);
+    assert.deepEqual(reflected?.attrs.mpNextHop, { global: '2001:db8::1' });
+    const ibgp = new Exporter(profile({}), t).export('ipv6', '2001:db8:1::/64', ebgp, set);
+    assert.deepEqual(ibgp?.attrs.mpNextHop, { global: '2001:db8::1' });
+    const keep = new Exporter(profile({ kind: 'ebgp', nextHop: 'keep' }), t).export('ipv6', '2001:db8:1::/64', ebgp, set);
+    assert.deepEqual(keep?.attrs.mpNextHop, { global: '2001:db8::1' });
+  });
+
+  it('our own next hop (next hop self) is sent as configured, link-local included', () => {
+    const t = new AttrTable();
+    const ours = { global: '2001:db8::fe', linkLocal: 'fe80::fe' };
+    const out = new Exporter(profile({ kind: 'ebgp', localAddress6: ours }), t).export('ipv6', '2001:db8:1::/64', client, t.intern(withLL));
+    assert.deepEqual(out?.attrs.mpNextHop, ours);
   });
 });

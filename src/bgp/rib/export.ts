@@ -11,7 +11,7 @@
  *   1. scope: NO_ADVERTISE → nobody; NO_EXPORT(_SUBCONFED) → no eBGP peer; iBGP-learned → iBGP only when
  *      reflecting (RFC 4456 §6: client routes to clients and non-clients, non-client routes to clients only);
  *   2. the group's export policy (policy.ts), which sees the route as it is in the Loc-RIB;
- *   3. rewriting: to eBGP prepend our AS, next hop self (modes auto/self; `keep` keeps it), drop LOCAL_PREF,
+ *   3. rewriting: to eBGP strip confederation segments and prepend our AS, next hop self (modes auto/self; `keep` keeps it), drop LOCAL_PREF,
  *      ORIGINATOR_ID and CLUSTER_LIST, drop MED unless the route is ours, the policy set it, or `sendMed`; to iBGP
  *      add LOCAL_PREF when missing, next hop kept (auto/keep) or self, and when reflecting set ORIGINATOR_ID (if
  *      absent) and prepend our cluster id to CLUSTER_LIST (RFC 4456 §8).
@@ -219,12 +219,22 @@ export class Exporter {
       if (family === 'ipv4' && p.localAddress4 !== undefined) out.nextHop = p.localAddress4;
       if (family === 'ipv6' && p.localAddress6 !== undefined) out.mpNextHop = { ...p.localAddress6 };
     }
+    if (out.mpNextHop === a.mpNextHop && a.mpNextHop?.linkLocal !== undefined) {
+      // A next hop passed on unchanged loses its link-local part (RFC 2545 §3: only for peers on that link,
+      // which only the router owning the address can tell; FRR does the same). Reflected to FRR, it was refused.
+      out.mpNextHop = { global: a.mpNextHop.global };
+    }
     if (p.kind === 'ebgp') {
-      const head = a.asPath[0];
+      // RFC 5065 §5.3: confederation segments (legal from iBGP) never leave for an external peer, who would
+      // find the AS_PATH malformed (RFC 7606 §7.2). tortie is in no confederation: strip them all.
+      const path = a.asPath.some((s) => s.type === AS_PATH_SEGMENT.CONFED_SEQUENCE || s.type === AS_PATH_SEGMENT.CONFED_SET)
+        ? a.asPath.filter((s) => s.type !== AS_PATH_SEGMENT.CONFED_SEQUENCE && s.type !== AS_PATH_SEGMENT.CONFED_SET)
+        : a.asPath;
+      const head = path[0];
       out.asPath =
         head !== undefined && head.type === AS_PATH_SEGMENT.SEQUENCE && head.asns.length < 255
-          ? [{ type: AS_PATH_SEGMENT.SEQUENCE, asns: [p.localAs, ...head.asns] }, ...a.asPath.slice(1)]
-          : [{ type: AS_PATH_SEGMENT.SEQUENCE, asns: [p.localAs] }, ...a.asPath];
+          ? [{ type: AS_PATH_SEGMENT.SEQUENCE, asns: [p.localAs, ...head.asns] }, ...path.slice(1)]
+          : [{ type: AS_PATH_SEGMENT.SEQUENCE, asns: [p.localAs] }, ...path];
       delete out.localPref;
       delete out.originatorId;
       delete out.clusterList;

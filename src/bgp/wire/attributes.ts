@@ -8,7 +8,7 @@
  * update.ts; this file knows single attributes. Handling per RFC 7606 §7 (and RFC 6793 §6, RFC 7607, RFC 8092 §6):
  *   ORIGIN        length != 1 or value > 2                      treat-as-withdraw
  *   AS_PATH       malformed segments, AS 0, confed from eBGP     treat-as-withdraw
- *   NEXT_HOP      length != 4, or 0/8, 224/3 when IPv4 NLRI     treat-as-withdraw
+ *   NEXT_HOP      length != 4, or 0/8, 224/3 when IPv4 NLRI     treat-as-withdraw (also a 4-octet MP_REACH next hop)
  *   MED           length != 4                                   treat-as-withdraw
  *   LOCAL_PREF    from eBGP: discard; length != 4               treat-as-withdraw
  *   ATOMIC_AGGR   length != 0                                   attribute-discard
@@ -336,8 +336,14 @@ export const ATTRIBUTES: readonly AttrDescriptor[] = [
       if (fam === undefined) return discard(E.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI for AFI ${afi} SAFI ${safi} ignored`);
       const nh = fam.decodeNextHop(b, off + 4, nhLen);
       if (typeof nh === 'string') return mpFail(`MP_REACH_NLRI: ${nh}`);
+      const before = st.announced.v4.length;
       const bad = fam.decodeNlri(b, off + 5 + nhLen, off + len, st.announced);
       if (bad !== undefined) return mpFail(`MP_REACH_NLRI: ${bad}`);
+      // An IPv4 next hop gets NEXT_HOP's semantic check (RFC 4271 §6.3): without it a martian next hop
+      // carried here was installed and passed on to iBGP peers in NEXT_HOP, where it is malformed.
+      if (nh.nextHop !== undefined && st.announced.v4.length > before && badNextHop(u32(b, off + 4))) {
+        return withdraw(E.INVALID_NEXT_HOP_ATTRIBUTE, `MP_REACH_NLRI next hop ${nh.nextHop} is not a host address`);
+      }
       if (nh.mpNextHop) st.attrs.mpNextHop = nh.mpNextHop;
       if (nh.nextHop !== undefined) st.mpV4NextHop = nh.nextHop;
       st.mpReach = true;

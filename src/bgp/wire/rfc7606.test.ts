@@ -104,6 +104,10 @@ const cases: Case[] = [
   { name: 'MP_REACH_NLRI IPv6 prefix length 129', msg: std(mpReach([129, ...new Array<number>(17).fill(0)])), expect: ['session-reset', 3, 9] },
   { name: 'MP_REACH_NLRI last prefix overruns', msg: std(mpReach([64, 0x20, 0x01])), expect: ['session-reset', 3, 9] },
   { name: 'MP_REACH_NLRI flagged transitive', msg: std(attr(0xc0, 14, cat(u16(2), [1], [16], ip6('::1'), [0]))), expect: ['session-reset', 3, 4] },
+  // Found by test/integration/bgp-fuzz.test.ts: the martian was installed and sent on to iBGP peers in NEXT_HOP.
+  { name: 'MP_REACH_NLRI IPv4 next hop 0.4.2.9 (martian)', msg: update([], cat(attr(0x80, 14, cat(u16(1), [1], [4], ip4('0.4.2.9'), [0], NLRI)), ORIGIN, PATH), []), expect: ['treat-as-withdraw', 3, 8], check: (u) => assert.deepEqual(u.announced.v4, [TEN]) },
+  { name: 'MP_REACH_NLRI IPv4 next hop 224.0.0.1 (multicast)', msg: update([], cat(attr(0x80, 14, cat(u16(1), [1], [4], ip4('224.0.0.1'), [0], NLRI)), ORIGIN, PATH), []), expect: ['treat-as-withdraw', 3, 8] },
+  { name: 'MP_REACH_NLRI IPv4 next hop 192.0.2.7 is a host', msg: update([], cat(attr(0x80, 14, cat(u16(1), [1], [4], ip4('192.0.2.7'), [0], NLRI)), ORIGIN, PATH), []), expect: 'ok', check: (u) => assert.equal(u.attrs?.nextHop, '192.0.2.7') },
   { name: 'MP_REACH_NLRI of an unknown family is ignored', msg: std(attr(0x80, 14, cat(u16(1), [128], [4], ip4('1.1.1.1'), [0], [1, 2, 3]))), expect: ['attribute-discard', 3, 9] },
   { name: 'MP_REACH_NLRI twice (§3 g)', msg: std(mpReach(), mpReach()), expect: ['session-reset', 3, 1] },
   // §7.12 MP_UNREACH_NLRI
