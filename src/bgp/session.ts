@@ -78,6 +78,8 @@ export interface SessionHandlers {
 export interface DownInfo {
   reason: string;
   graceful: boolean;
+  /** What the session that went down had negotiated (the peer's graceful-restart capability decides what is kept). */
+  negotiated?: Negotiated;
   notification?: { code: number; subcode: number; data?: Uint8Array };
   /** The NOTIFICATION text as received (RFC 9003), if any. */
   message?: string;
@@ -97,6 +99,8 @@ interface Conn {
   outgoing?: Buffer[];
   /** Set once a socket closes or is replaced: its late events are ignored. */
   dead?: boolean;
+  /** What this connection's session negotiated when it reached Established (the FSM forgets it on the way down). */
+  negotiated?: Negotiated;
 }
 
 const PULL_BUDGET = 64 * 1024;
@@ -278,6 +282,7 @@ export class Session {
         case 'established':
           if (conn === this.second) this.promote();
           if (e.negotiated.extendedMessage) conn.framer.maxMessageLength = 65535;
+          conn.negotiated = e.negotiated;
           this.lastDown = undefined;
           this.handlers.established(this, e.negotiated);
           this.pump(conn);
@@ -285,6 +290,8 @@ export class Session {
         case 'down': {
           const info: DownInfo = { reason: e.reason, graceful: e.graceful };
           if (e.notification) info.notification = e.notification;
+          if (conn.negotiated) info.negotiated = conn.negotiated;
+          conn.negotiated = undefined;
           const n = this.receivedNotification;
           if (n?.shutdownCommunication) info.message = n.shutdownCommunication;
           this.lastDown = info;

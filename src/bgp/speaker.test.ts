@@ -1,11 +1,17 @@
 /**
  * Two (and three) tortie speakers over loopback: routes flow with their attributes, withdrawals
  * propagate, eBGP prepends and rewrites the next hop, iBGP split horizon and reflection hold,
- * and the declarative edges converge without resetting unchanged sessions.
+ * and the declarative edges converge without resetting unchanged sessions. Raw peers built with
+ * the codec play what the interop tests (test/integration/bgp-interop-*) found real daemons do:
+ * graceful restart helper cases, enhanced route refresh, late joiners of an update group.
  */
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Speaker, type PeerSpec } from './speaker.js';
+import net from 'node:net';
+import { Speaker, type BestEvent, type PeerSpec } from './speaker.js';
+import { encodeEndOfRib, encodeKeepalive, encodeOpen, encodeRouteRefresh, encodeUpdates, Framer, type Capability } from './wire/index.js';
+import { p4 } from './types.js';
+import { v4Parse } from '../net/index.js';
 
 const speakers: Speaker[] = [];
 afterEach(async () => {
@@ -107,5 +113,188 @@ describe('speaker', () => {
       a.s.status().map((p) => p.address),
       ['127.0.0.33'],
     );
+  });
+
+  it('graceful restart, helper: a peer that restarts keeps its routes (stale) until its End-of-RIB, with no withdrawal', async () => {
+    // Regression: the speaker read the negotiated GR capability from the FSM after the FSM had
+    // already dropped it on the way to Idle, so the routes were always withdrawn at once.
+    const a = await speaker('10.0.0.1', 65001, '127.0.0.41');
+    const b = await speaker('10.0.0.2', 65002, '127.0.0.42');
+    const gr = { restartTime: 30 };
+    a.s.setPeers([peer(b, 65002, '127.0.0.41', { passive: true, gracefulRestart: gr })]);
+    b.s.setPeers([peer(a, 65001, '127.0.0.42', { gracefulRestart: gr })]);
+    a.s.setOriginated([{ prefix: '10.244.4.0/26' }]);
+    await until(() => b.s.routes().find((r) => r.prefix === '10.244.4.0/26'));
+    const events: BestEvent[] = [];
+    b.s.on('best', (e: BestEvent) => events.push(e));
+    await a.s.close({ graceful: true });
+    await until(() => b.s.status()[0]!.state !== 'Established');
+    await new Promise((r) => setTimeout(r, 50));
+    const stale = b.s.routes().find((r) => r.prefix === '10.244.4.0/26');
+    assert.ok(stale, 'kept while the peer restarts');
+    assert.equal(stale.stale, true);
+    // The peer comes back with the same config (and without one of its routes).
+    const a2 = new Speaker({ routerId: '10.0.0.1', asNumber: 65001, listen: { address: a.address, port: a.port } });
+    speakers.push(a2);
+    await a2.start();
+    a2.setOriginated([{ prefix: '10.244.4.0/26' }]);
+    a2.setPeers([peer(b, 65002, '127.0.0.41', { passive: true, gracefulRestart: gr })]);
+    await until(() => b.s.routes().find((r) => r.prefix === '10.244.4.0/26' && !r.stale), 8000);
+    assert.deepEqual(events.filter((e) => e.kind === 'withdrawn'), [], 'no withdrawal during the restart');
+  });
+
+  it('graceful restart, helper: routes of a GR-aware peer that preserves no family are dropped at once (RFC 4724 §4.2)', async () => {
+    // A raw peer whose OPEN has the graceful-restart capability with no address family in it
+    // (BIRD's default "graceful restart aware"), announces one route, then its TCP session dies.
+    const b = await speaker('10.0.0.2', 65002, '127.0.0.52');
+    const raw = net.createServer((sock) => {
+      const framer = new Framer();
+      sock.on('data', (chunk: Buffer) => {
+        framer.push(chunk);
+        for (let m = framer.next(); m; m = framer.next()) {
+          if (m[18] !== 1) continue; // answer the OPEN
+          const caps: Capability[] = [
+            { kind: 'multiprotocol', afi: 1, safi: 1 },
+            { kind: 'graceful-restart', restarting: false, notification: false, restartTime: 120, families: [] },
+            { kind: 'four-octet-as', asn: 65001 },
+          ];
+          sock.write(encodeOpen({ myAs: 65001, holdTime: 90, routerId: '10.0.0.1', capabilities: caps }));
+          sock.write(encodeKeepalive());
+          const ctx = { fourOctetAs: true, extendedMessage: false, ebgp: true };
+          for (const u of encodeUpdates({ origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: '127.0.0.51' }, { v4: [p4(v4Parse('10.244.5.0'), 26)] }, ctx)) sock.write(u);
+          sock.write(encodeEndOfRib('ipv4'));
+          setTimeout(() => sock.destroy(), 200);
+        }
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.51', r));
+    const port = (raw.address() as net.AddressInfo).port;
+    try {
+      b.s.setPeers([{ address: '127.0.0.51', port, asNumber: 65001, localAddress: '127.0.0.52', gracefulRestart: { restartTime: 30 } }]);
+      await until(() => b.s.routes().find((r) => r.prefix === '10.244.5.0/26'));
+      await until(() => b.s.status()[0]!.state !== 'Established');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(b.s.routes().find((r) => r.prefix === '10.244.5.0/26'), undefined, 'not kept: the peer preserves no family');
+    } finally {
+      b.s.setPeers([]);
+      raw.close();
+    }
+  });
+
+  it('enhanced route refresh: a peer\'s ROUTE-REFRESH is answered with BoRR, the routes, then EoRR (RFC 7313 §4)', async () => {
+    const a = await speaker('10.0.0.1', 65001, '127.0.0.61');
+    a.s.setOriginated([{ prefix: '10.244.6.0/26' }]);
+    const received: Buffer[] = [];
+    let refreshAt = -1;
+    const raw = net.createServer((sock) => {
+      const framer = new Framer();
+      sock.on('data', (chunk: Buffer) => {
+        framer.push(chunk);
+        for (let m = framer.next(); m; m = framer.next()) {
+          received.push(m);
+          if (m[18] === 1) {
+            const caps: Capability[] = [
+              { kind: 'multiprotocol', afi: 1, safi: 1 },
+              { kind: 'route-refresh' },
+              { kind: 'enhanced-route-refresh' },
+              { kind: 'four-octet-as', asn: 65002 },
+            ];
+            sock.write(encodeOpen({ myAs: 65002, holdTime: 90, routerId: '10.0.0.2', capabilities: caps }));
+            sock.write(encodeKeepalive());
+          } else if (m[18] === 2 && m.length === 23 && refreshAt < 0) {
+            // The initial End-of-RIB: ask for the table again.
+            refreshAt = received.length;
+            sock.write(encodeRouteRefresh('ipv4', 0));
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.62', r));
+    const port = (raw.address() as net.AddressInfo).port;
+    try {
+      a.s.setPeers([{ address: '127.0.0.62', port, asNumber: 65002, localAddress: '127.0.0.61' }]);
+      const kinds = () =>
+        received.slice(refreshAt).filter((m) => m[18] !== 4).map((m) => (m[18] === 5 ? `RR${m[21]}` : m.length === 23 ? 'EoR' : 'UPDATE'));
+      await until(() => refreshAt >= 0 && kinds().includes('RR2'), 3000).catch(() => undefined);
+      assert.deepEqual(kinds(), ['RR1', 'UPDATE', 'RR2']);
+    } finally {
+      a.s.setPeers([]);
+      raw.close();
+    }
+  });
+
+  it('graceful restart, helper: stale routes go at once when the restarted peer did not preserve forwarding (F bit, RFC 4724 §4.2)', async () => {
+    const b = await speaker('10.0.0.2', 65002, '127.0.0.72');
+    const ctx = { fourOctetAs: true, extendedMessage: false, ebgp: true };
+    let connections = 0;
+    const raw = net.createServer((sock) => {
+      const n = connections++;
+      const framer = new Framer();
+      sock.on('data', (chunk: Buffer) => {
+        framer.push(chunk);
+        for (let m = framer.next(); m; m = framer.next()) {
+          if (m[18] !== 1) continue;
+          // First session: forwarding preserved for IPv4. After the "restart": R bit, F bit clear.
+          const gr: Capability = { kind: 'graceful-restart', restarting: n > 0, notification: false, restartTime: 30, families: [{ afi: 1, safi: 1, forwardingPreserved: n === 0 }] };
+          sock.write(encodeOpen({ myAs: 65001, holdTime: 90, routerId: '10.0.0.1', capabilities: [{ kind: 'multiprotocol', afi: 1, safi: 1 }, gr, { kind: 'four-octet-as', asn: 65001 }] }));
+          sock.write(encodeKeepalive());
+          if (n === 0) {
+            for (const u of encodeUpdates({ origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: '127.0.0.71' }, { v4: [p4(v4Parse('10.244.7.0'), 26)] }, ctx)) sock.write(u);
+            sock.write(encodeEndOfRib('ipv4'));
+            setTimeout(() => sock.destroy(), 200);
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.71', r));
+    const port = (raw.address() as net.AddressInfo).port;
+    try {
+      b.s.setPeers([{ address: '127.0.0.71', port, asNumber: 65001, localAddress: '127.0.0.72', gracefulRestart: { restartTime: 30 } }]);
+      await until(() => b.s.routes().find((r) => r.prefix === '10.244.7.0/26'));
+      await until(() => connections === 1 && b.s.status()[0]!.state !== 'Established');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(b.s.routes().find((r) => r.prefix === '10.244.7.0/26')?.stale, true, 'kept while the peer restarts');
+      await until(() => connections === 2 && b.s.status()[0]!.state === 'Established', 5000);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(b.s.routes().find((r) => r.prefix === '10.244.7.0/26'), undefined, 'gone: the peer did not preserve forwarding');
+    } finally {
+      b.s.setPeers([]);
+      raw.close();
+    }
+  });
+
+  it('a peer that joins an update group after the table went out gets the table too', async () => {
+    // Found by test/integration/bgp-interop-rr.test.ts: the 2nd and 3rd route-reflector clients never got the
+    // reflector's own routes. Draining a late joiner's subgroup merges it into the main group, which took its
+    // members before the speaker queued the batches to them.
+    const a = await speaker('10.0.0.1', 65001, '127.0.0.81');
+    const b = await speaker('10.0.0.2', 65002, '127.0.0.82');
+    const c = await speaker('10.0.0.3', 65002, '127.0.0.83');
+    a.s.setOriginated([{ prefix: '10.244.8.0/26' }]);
+    // b and c: same session type, AS and local address on a, so one update group.
+    a.s.setPeers([peer(b, 65002, '127.0.0.81', { passive: true }), peer(c, 65002, '127.0.0.81', { passive: true })]);
+    b.s.setPeers([peer(a, 65001, '127.0.0.82')]);
+    await until(() => b.s.routes().find((r) => r.prefix === '10.244.8.0/26'));
+    c.s.setPeers([peer(a, 65001, '127.0.0.83')]);
+    await until(() => c.s.status()[0]?.established);
+    await until(() => c.s.routes().find((r) => r.prefix === '10.244.8.0/26'), 3000).catch(() => undefined);
+    assert.ok(c.s.routes().find((r) => r.prefix === '10.244.8.0/26'), 'the late joiner has the table');
+  });
+
+  it('refresh(peer, family?) sends ROUTE-REFRESH for the negotiated families; the peer re-sends, nothing is lost', async () => {
+    const a = await speaker('10.0.0.1', 65001, '127.0.0.91');
+    const b = await speaker('10.0.0.2', 65002, '127.0.0.92');
+    a.s.setPeers([peer(b, 65002, '127.0.0.91', { passive: true })]);
+    b.s.setPeers([peer(a, 65001, '127.0.0.92')]);
+    a.s.setOriginated([{ prefix: '10.244.9.0/26' }, { prefix: 'fd00:244:9::/64', nextHop: 'fd00::91' }]);
+    await until(() => b.s.routes().length === 2);
+    const events: BestEvent[] = [];
+    b.s.on('best', (e: BestEvent) => events.push(e));
+    assert.deepEqual(b.s.refresh('127.0.0.99'), [], 'unknown peer');
+    assert.deepEqual(b.s.refresh('127.0.0.91', 'ipv6'), ['ipv6']);
+    assert.deepEqual(b.s.refresh('::ffff:127.0.0.91'), ['ipv4', 'ipv6']);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(b.s.routes().length, 2);
+    assert.deepEqual(events.filter((e) => e.kind === 'withdrawn'), []);
   });
 });

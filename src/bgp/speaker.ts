@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { Prefix } from '../net/index.js';
+import { IP, Prefix } from '../net/index.js';
 import { Rib, type PeerConfig as RibPeerConfig } from './rib/rib.js';
 import type { AttrSet } from './rib/attrs.js';
 import type { Batch } from './rib/update-group.js';
@@ -26,7 +26,7 @@ import type { DecisionOptions } from './rib/decision.js';
 import { Policy, maxPrefixNotificationData, type MaxPrefixConfig, type PolicyDefinition } from './policy.js';
 import { Session, type SessionDeps, type SocketLike, type DownInfo } from './session.js';
 import type { FsmConfig } from './fsm-types.js';
-import { encodeEndOfRib, encodeUpdates, type WireContext } from './wire/index.js';
+import { WireError, encodeEndOfRib, encodeRouteRefresh, encodeUpdates, type WireContext } from './wire/index.js';
 import { CEASE } from './wire/constants.js';
 import { ORIGIN, p4, p4addr, p4len, type Family, type Negotiated, type PathAttributes, type Prefix4, type Prefix6 } from './types.js';
 import { v4Format } from '../net/index.js';
@@ -119,7 +119,11 @@ export interface RouteEntry {
   from: string;
   /** For the best path: which decision step chose it. */
   reason?: StepName;
+  /** Kept from a restarting peer (graceful restart) or during an enhanced route refresh. */
   stale?: boolean;
+  /** RFC 4456, on reflected routes. */
+  originatorId?: string;
+  clusterList?: string[];
 }
 
 export interface BestEvent {
@@ -141,6 +145,8 @@ interface PeerEntry {
   queue: Buffer[];
   queuedBytes: number;
   eorDone: Set<Family>;
+  /** Families being re-sent after the peer's ROUTE-REFRESH with enhanced route refresh: EoRR due (RFC 7313 §4). */
+  refreshing: Set<Family>;
   families: Family[];
   staleTimer?: unknown;
   advertised: number;
@@ -279,28 +285,59 @@ export class Speaker extends EventEmitter {
   /** Routes in the Loc-RIB: every candidate, the best marked. Optionally one prefix. */
   routes(prefix?: string): RouteEntry[] {
     const out: RouteEntry[] = [];
-    const add = (family: Family, text: string, cands: { peer: number; attrs: AttrSet }[], best: { peer: number; step: StepName } | undefined) => {
+    const add = <X extends Prefix4 | Prefix6>(
+      family: Family,
+      text: string,
+      key: X,
+      adjIn: ReadonlyMap<number, { isStale(p: X): boolean }>,
+      cands: { peer: number; attrs: AttrSet }[],
+      best: { peer: number; step: StepName } | undefined,
+    ) => {
       for (const c of cands) {
         const isBest = best !== undefined && best.peer === c.peer;
         const e = this.routeEntry(family, text, c.peer, c.attrs.attrs, isBest);
         if (isBest) e.reason = best.step;
+        if (adjIn.get(c.peer)?.isStale(key)) e.stale = true;
         out.push(e);
       }
     };
+    const v4 = this.rib.v4;
+    const v6 = this.rib.v6;
     if (prefix !== undefined) {
       const pfx = Prefix.parse(prefix);
       if (pfx.version === 4) {
         const k = p4(pfx.ip.v4, pfx.length);
-        add('ipv4', pfx.toString(), this.rib.v4.loc.candidates(k), this.rib.v4.loc.best(k));
+        add('ipv4', pfx.toString(), k, v4.adjIn, v4.loc.candidates(k), v4.loc.best(k));
       } else {
         const k = pfx.toString();
-        add('ipv6', k, this.rib.v6.loc.candidates(k), this.rib.v6.loc.best(k));
+        add('ipv6', k, k, v6.adjIn, v6.loc.candidates(k), v6.loc.best(k));
       }
       return out;
     }
-    this.rib.v4.loc.forEachBest((k) => add('ipv4', prefixText4(k), this.rib.v4.loc.candidates(k), this.rib.v4.loc.best(k)));
-    this.rib.v6.loc.forEachBest((k) => add('ipv6', k, this.rib.v6.loc.candidates(k), this.rib.v6.loc.best(k)));
+    v4.loc.forEachBest((k) => add('ipv4', prefixText4(k), k, v4.adjIn, v4.loc.candidates(k), v4.loc.best(k)));
+    v6.loc.forEachBest((k) => add('ipv6', k, k, v6.adjIn, v6.loc.candidates(k), v6.loc.best(k)));
     return out;
+  }
+
+  /**
+   * Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918): one family, or every family the
+   * session negotiated. Returns the families asked for — none when the session is not Established
+   * or the peer did not announce the route refresh capability.
+   */
+  refresh(address: string, family?: Family): Family[] {
+    const want = canonicalAddress(address);
+    const asked: Family[] = [];
+    for (const e of this.peers.values()) {
+      if (canonicalAddress(e.spec.address) !== want) continue;
+      const n = e.session.negotiated;
+      if (!n?.routeRefresh) continue;
+      for (const f of family ? [family] : n.families) {
+        if (!n.families.includes(f)) continue;
+        e.session.requestRefresh(f);
+        asked.push(f);
+      }
+    }
+    return asked;
   }
 
   /**
@@ -375,6 +412,7 @@ export class Speaker extends EventEmitter {
       queue: [],
       queuedBytes: 0,
       eorDone: new Set(),
+      refreshing: new Set(),
       families,
       advertised: 0,
       session: undefined as unknown as Session,
@@ -424,8 +462,20 @@ export class Speaker extends EventEmitter {
     entry.queue = [];
     entry.queuedBytes = 0;
     entry.eorDone.clear();
+    entry.refreshing.clear();
     entry.advertised = 0;
     entry.families = entry.families.filter((f) => n.families.includes(f));
+    if (entry.staleTimer !== undefined) {
+      // RFC 4724 §4.2: the restarting peer is back. Its stale routes survive only for the families
+      // its new capability says forwarding was preserved for (F bit); the others go now.
+      const kept = (n.gracefulRestart?.families ?? []).filter((f) => f.forwardingPreserved).map((f) => f.family);
+      for (const f of ['ipv4', 'ipv6'] as Family[]) if (!kept.includes(f)) this.rib.endOfRib(entry.index, f);
+      if (kept.length === 0) {
+        this.deps.clearTimer(entry.staleTimer);
+        entry.staleTimer = undefined;
+      }
+      this.scheduleKick();
+    }
     if (this.rib.peers.get(entry.index)) {
       this.rib.setRouterId(entry.index, n.peerRouterId);
       const local = normalizeAddress(entry.spec.localAddress ?? entry.session.localAddress ?? '');
@@ -440,9 +490,15 @@ export class Speaker extends EventEmitter {
   }
 
   private down(entry: PeerEntry, info: DownInfo): void {
-    const n = entry.session.fsmState.negotiated;
-    const gr = info.graceful && n?.gracefulRestart !== undefined;
+    // The FSM is already in Idle and has forgotten the session: what it negotiated comes with `info`.
+    const n = info.negotiated;
+    // RFC 4724 §4.2: only the families in the peer's graceful-restart capability are retained; a
+    // peer that announced the capability without families (GR-aware only, e.g. BIRD's default)
+    // keeps nothing.
+    const kept = info.graceful && n?.gracefulRestart ? n.gracefulRestart.families.map((f) => f.family) : [];
+    const gr = kept.length > 0;
     this.rib.peerDown(entry.index, { gracefulRestart: gr });
+    if (gr) for (const f of ['ipv4', 'ipv6'] as Family[]) if (!kept.includes(f)) this.rib.endOfRib(entry.index, f);
     entry.queue = [];
     entry.queuedBytes = 0;
     if (gr) {
@@ -501,8 +557,14 @@ export class Speaker extends EventEmitter {
     if (rr.subtype === 1) this.rib.beginRouteRefresh(entry.index, family);
     else if (rr.subtype === 2) this.rib.endOfRib(entry.index, family);
     else {
+      if (!entry.families.includes(family)) return;
+      // RFC 7313 §4: with enhanced route refresh the re-sent table sits between BoRR and EoRR
+      // (the EoRR goes out from `pull` once everything queued before it has left).
+      if (entry.session.negotiated?.enhancedRouteRefresh) {
+        entry.session.sendRefreshMarker(family, 1);
+        entry.refreshing.add(family);
+      } else entry.eorDone.delete(family);
       this.rib.refresh(entry.index, family);
-      entry.eorDone.delete(family);
       this.scheduleKick();
     }
   }
@@ -518,12 +580,15 @@ export class Speaker extends EventEmitter {
       }
     }
     if (entry.queue.length === 0) {
-      // Everything queued for this peer has gone out: End-of-RIB for each family, once per session.
+      // Everything queued for this peer has gone out: End-of-RIB for each family, once per session;
+      // End-of-RIB-Refresh for each family re-sent after an enhanced route refresh.
       for (const family of entry.families) {
         if (entry.eorDone.has(family)) continue;
         entry.eorDone.add(family);
         entry.queue.push(encodeEndOfRib(family));
       }
+      for (const family of entry.refreshing) entry.queue.push(encodeRouteRefresh(family, 2));
+      entry.refreshing.clear();
     }
     const out: Buffer[] = [];
     let bytes = 0;
@@ -539,9 +604,12 @@ export class Speaker extends EventEmitter {
 
   /** Drains a group once and queues the encoded UPDATEs to every member. */
   private drainGroup(family: Family, group: UpdateGroup<Prefix4 | Prefix6>, budget: number): void {
+    // Members first: draining a subgroup (late joiner, route refresh) may merge it into its key's main
+    // group, which takes its members — the batches below are still theirs.
+    const members = [...group.members];
     const d = this.rib.drain(family as 'ipv4', group as UpdateGroup<Prefix4>, budget);
     if (d.empty) return;
-    for (const member of group.members) {
+    for (const member of members) {
       const e = this.byIndex.get(member);
       if (!e || e.session.state !== 'Established') continue;
       const ctx = e.session.wireContext();
@@ -608,6 +676,8 @@ export class Speaker extends EventEmitter {
     };
     if (a.localPref !== undefined) e.localPref = a.localPref;
     if (a.med !== undefined) e.med = a.med;
+    if (a.originatorId !== undefined) e.originatorId = a.originatorId;
+    if (a.clusterList !== undefined) e.clusterList = [...a.clusterList];
     return e;
   }
 
@@ -633,7 +703,17 @@ export class Speaker extends EventEmitter {
 
 function encodeBatch(family: Family, batch: Batch<Prefix4 | Prefix6>, ctx: WireContext): Buffer[] {
   const prefixes = family === 'ipv4' ? { v4: batch.prefixes as Prefix4[] } : { v6: batch.prefixes as Prefix6[] };
-  return encodeUpdates(batch.attrs ? (batch.attrs.attrs as PathAttributes) : undefined, prefixes, ctx);
+  if (!batch.attrs) return encodeUpdates(undefined, prefixes, ctx);
+  try {
+    return encodeUpdates(batch.attrs.attrs as PathAttributes, prefixes, ctx);
+  } catch (e) {
+    // Attributes that cannot go out: a peer's UPDATE near the size limit grows on export (AS prepended,
+    // LOCAL_PREF, CLUSTER_LIST, AS4_PATH added) past 4096 octets. Withdraw the prefixes at this peer
+    // rather than leave it an older version of the route (BIRD does the same); never throw into the
+    // session's drain, which runs from the event loop.
+    if (!(e instanceof WireError)) throw e;
+    return encodeUpdates(undefined, prefixes, ctx);
+  }
 }
 
 function prefixText4(p: Prefix4): string {
@@ -646,6 +726,11 @@ function peerKey(s: PeerSpec): string {
 
 function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** One text per address (IPv6 compressed, IPv4-mapped unmapped); the input when it does not parse. */
+function canonicalAddress(a: string): string {
+  return IP.tryParse(normalizeAddress(a))?.toString() ?? a;
 }
 
 function familyOf(address: string): Family {

@@ -37,7 +37,7 @@
  *   compare attributes on the receiving side.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -1090,17 +1090,21 @@ function gobgpImpl(o: Resolved, dir: string): Impl {
   const level = o.logLevel === 'debug' ? 'debug' : o.logLevel === 'warn' ? 'warn' : 'info';
   return {
     configs: { 'gobgpd.toml': gobgpConfig(o) },
-    procs: (r) => [
-      {
-        name: 'gobgpd',
-        argv: [
-          BINARIES.gobgp.gobgpd, '-f', join(dir, 'gobgpd.toml'), '-p', '-l', level, '--api-hosts', target, '--pprof-disable',
-          ...(r.gracefulRestart ? ['-r'] : []),
-        ],
-        logFile: join(dir, 'gobgpd.log'),
-        ready: async () => existsSync(sock) && (await runAsync([BINARIES.gobgp.gobgp, '--target', target, 'global'], { check: false })).status === 0,
-      },
-    ],
+    procs: (r) => {
+      // A killed gobgpd leaves its API socket behind, and a new one cannot bind it ("address already in use").
+      rmSync(sock, { force: true });
+      return [
+        {
+          name: 'gobgpd',
+          argv: [
+            BINARIES.gobgp.gobgpd, '-f', join(dir, 'gobgpd.toml'), '-p', '-l', level, '--api-hosts', target, '--pprof-disable',
+            ...(r.gracefulRestart ? ['-r'] : []),
+          ],
+          logFile: join(dir, 'gobgpd.log'),
+          ready: async () => existsSync(sock) && (await runAsync([BINARIES.gobgp.gobgp, '--target', target, 'global'], { check: false })).status === 0,
+        },
+      ];
+    },
     async afterStart() {
       for (const r of o.originate ?? []) {
         const v6 = isV6(r.prefix);
