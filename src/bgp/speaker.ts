@@ -80,6 +80,13 @@ export interface SpeakerOptions {
   clusterId?: string;
   /** Graceful restart we advertise (RFC 4724). Default: restart time 120 s. */
   gracefulRestart?: { restartTime: number } | false;
+  /**
+   * We are restarting with forwarding preserved (RFC 4724 §4.1, restarting speaker): the R bit is
+   * set, and our UPDATEs and End-of-RIB are held until the peers that come back have sent their
+   * End-of-RIB — selection deferral — bounded: peers still down after `graceMs` (default 3 s) are
+   * not waited for, and the whole wait ends after `deferralMs` (default 30 s) whatever happens.
+   */
+  restarting?: boolean | { graceMs?: number; deferralMs?: number };
   decision?: DecisionOptions;
   deps?: Partial<SpeakerDeps>;
 }
@@ -147,9 +154,13 @@ interface PeerEntry {
   eorDone: Set<Family>;
   /** Families being re-sent after the peer's ROUTE-REFRESH with enhanced route refresh: EoRR due (RFC 7313 §4). */
   refreshing: Set<Family>;
+  /** The families configured for the peer; `families` is what the current session negotiated. */
+  configured: Family[];
   families: Family[];
   staleTimer?: unknown;
   advertised: number;
+  /** Families whose End-of-RIB the peer has sent since its session came up. */
+  eorReceived: Set<Family>;
 }
 
 const DEFAULT_HOLD = 90;
@@ -184,6 +195,12 @@ export class Speaker extends EventEmitter {
   private collectScheduled = false;
   private readonly encoded = new WeakMap<Batch<Prefix4 | Prefix6>, { ctx: string; bufs: Buffer[] }>();
   private closed = false;
+  /** Restarting speaker: UPDATEs and End-of-RIB held until selection deferral ends. */
+  private deferring = false;
+  private deferralStarted = 0;
+  private deferralTimer: unknown;
+  private graceTimer: unknown;
+  private readonly graceMs: number;
 
   constructor(readonly options: SpeakerOptions) {
     super();
@@ -197,6 +214,56 @@ export class Speaker extends EventEmitter {
     if (options.clusterId !== undefined) ribOpts.clusterId = options.clusterId;
     if (options.decision !== undefined) ribOpts.decision = options.decision;
     this.rib = new Rib(ribOpts);
+    const r = options.restarting;
+    this.graceMs = (typeof r === 'object' ? r.graceMs : undefined) ?? 3000;
+    if (r && options.gracefulRestart !== false) {
+      this.deferring = true;
+      this.deferralStarted = this.deps.now();
+      const cap = (typeof r === 'object' ? r.deferralMs : undefined) ?? 30_000;
+      this.deferralTimer = this.deps.setTimer(() => this.endDeferral('deferral timer'), cap);
+      // Once the grace window has passed, peers that are not up are no longer waited for.
+      this.graceTimer = this.deps.setTimer(() => this.checkDeferral(), this.graceMs);
+    }
+  }
+
+  /** True while a restarting speaker holds its UPDATEs (RFC 4724 §4.1 selection deferral). */
+  get deferringSelection(): boolean {
+    return this.deferring;
+  }
+
+  /**
+   * Selection deferral ends when every peer that came back within the grace window and speaks
+   * graceful restart has sent End-of-RIB for each family it negotiated (peers that are down or
+   * without the capability are not waited for).
+   */
+  private checkDeferral(): void {
+    if (!this.deferring) return;
+    const inGrace = this.deps.now() - this.deferralStarted < this.graceMs;
+    for (const e of this.peers.values()) {
+      const n = e.session.negotiated;
+      if (!n) {
+        if (inGrace) return; // it may still come back
+        continue;
+      }
+      if (!n.gracefulRestart) continue;
+      if (e.families.some((f) => !e.eorReceived.has(f))) return;
+    }
+    this.endDeferral('End-of-RIB from every peer');
+  }
+
+  private endDeferral(why: string): void {
+    if (!this.deferring) return;
+    this.deferring = false;
+    this.deps.clearTimer(this.deferralTimer);
+    this.deps.clearTimer(this.graceTimer);
+    // Sessions set up from now on no longer say they are restarting.
+    for (const e of this.peers.values()) {
+      const gr = e.session.config.fsm.capabilities?.gracefulRestart;
+      if (gr) gr.restarting = false;
+    }
+    this.deps.log?.('info', 'selection deferral over', { reason: why });
+    this.emit('deferralEnd', why);
+    this.scheduleKick();
   }
 
   /** Starts listening (unless `listen: false`). Resolves with the port. */
@@ -346,6 +413,8 @@ export class Speaker extends EventEmitter {
    */
   async close(opts: { graceful?: boolean } = {}): Promise<void> {
     this.closed = true;
+    this.deps.clearTimer(this.deferralTimer);
+    this.deps.clearTimer(this.graceTimer);
     for (const e of this.peers.values()) {
       if (e.staleTimer !== undefined) this.deps.clearTimer(e.staleTimer);
       if (opts.graceful) e.session.abandon();
@@ -395,7 +464,7 @@ export class Speaker extends EventEmitter {
           ? {
               gracefulRestart: {
                 restartTime: gr.restartTime,
-                restarting: false,
+                restarting: this.deferring,
                 notification: true,
                 families: families.map((family) => ({ family, forwardingPreserved: true })),
               },
@@ -413,8 +482,10 @@ export class Speaker extends EventEmitter {
       queuedBytes: 0,
       eorDone: new Set(),
       refreshing: new Set(),
+      configured: families,
       families,
       advertised: 0,
+      eorReceived: new Set(),
       session: undefined as unknown as Session,
     };
     entry.session = new Session(
@@ -464,7 +535,8 @@ export class Speaker extends EventEmitter {
     entry.eorDone.clear();
     entry.refreshing.clear();
     entry.advertised = 0;
-    entry.families = entry.families.filter((f) => n.families.includes(f));
+    entry.families = entry.configured.filter((f) => n.families.includes(f));
+    entry.eorReceived.clear();
     if (entry.staleTimer !== undefined) {
       // RFC 4724 §4.2: the restarting peer is back. Its stale routes survive only for the families
       // its new capability says forwarding was preserved for (F bit); the others go now.
@@ -512,6 +584,7 @@ export class Speaker extends EventEmitter {
       }, ms);
     }
     this.scheduleKick();
+    if (this.deferring) this.checkDeferral();
   }
 
   private received(entry: PeerEntry, u: import('./wire/index.js').UpdateMessage): void {
@@ -519,6 +592,8 @@ export class Speaker extends EventEmitter {
     if (u.endOfRib) {
       this.rib.endOfRib(i, u.endOfRib);
       this.staleDone(entry);
+      entry.eorReceived.add(u.endOfRib);
+      if (this.deferring) this.checkDeferral();
     } else if (u.error?.handling === 'treat-as-withdraw' || !u.attrs) {
       // RFC 7606 treat-as-withdraw: the announced prefixes are withdrawn too.
       const w4 = u.withdrawn.v4.concat(u.announced.v4);
@@ -571,6 +646,7 @@ export class Speaker extends EventEmitter {
 
   /** The next bytes for `entry`'s socket: its queue, else a fresh drain of its update groups. */
   private pull(entry: PeerEntry, budget: number): Buffer[] {
+    if (this.deferring) return [];
     if (entry.queue.length === 0) {
       for (const family of entry.families) {
         const group = this.rib.groupOf(entry.index, family) as UpdateGroup<Prefix4 | Prefix6> | undefined;

@@ -115,6 +115,22 @@ peers:
     assert.match(r.err, /^no speaker is running at .*a\.sock \((ENOENT|ECONNREFUSED)\)\n$/);
   });
 
+  it('started again after a graceful stop, the speaker comes back as restarting (R bit, deferral)', async () => {
+    const again = startDaemon('a', aYaml());
+    let log = '';
+    again.proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    await until(async () => /"msg":"speaker running".*"restarting":true/.test(log) || undefined);
+    await until(async () => {
+      const r = await h.run(['bgp', 'status', '--socket', b.socket, '-o', 'json']);
+      const st = r.code === 0 ? JSON.parse(r.out)[0] : undefined;
+      return st?.state === 'Established' && st.negotiated?.gracefulRestart?.restarting === true;
+    });
+    await until(async () => /selection deferral over/.test(log) || undefined);
+    const exited = new Promise((r) => again.proc.once('exit', r));
+    again.proc.kill('SIGTERM');
+    await exited;
+  });
+
   it('bad configuration files are refused with one line naming the problem', async () => {
     const bad = (yaml: string) => {
       try {

@@ -6,6 +6,7 @@
  *    converges (declarative: unchanged sessions are not reset).
  *  - `status` and `routes [PREFIX]` ask a running speaker over its socket; `-o json` for scripts.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadBgpConfig, BgpConfigFileError } from '../bgp-config.js';
 import { Speaker, type PeerStatus, type RouteEntry } from '../../bgp/speaker.js';
 import { queryControl, serveControl, ControlError } from '../../bgp/control.js';
@@ -95,9 +96,28 @@ function log(io: IO, level: string, msg: string, fields: Record<string, unknown>
   io.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
 }
 
+/**
+ * A graceful stop leaves `<socket>.restart`; a start within the restart time finds it and comes
+ * back as a restarting speaker (RFC 4724: R bit, selection deferral), so peers that kept our
+ * routes are not sent a half table.
+ */
+function takeRestartMarker(socketPath: string, restartTime: number): boolean {
+  const marker = `${socketPath}.restart`;
+  try {
+    const m = JSON.parse(readFileSync(marker, 'utf8')) as { stoppedAt: number };
+    rmSync(marker, { force: true });
+    return Date.now() - m.stoppedAt < restartTime * 1000;
+  } catch {
+    return false;
+  }
+}
+
 async function runDaemon(configPath: string, socketPath: string, io: IO): Promise<void> {
   let cfg = loadBgpConfig(configPath);
-  const speaker = new Speaker(cfg.options);
+  const gr = cfg.options.gracefulRestart;
+  const restartTime = gr === false ? 0 : (gr?.restartTime ?? 120);
+  const restarting = restartTime > 0 && takeRestartMarker(socketPath, restartTime);
+  const speaker = new Speaker({ ...cfg.options, ...(restarting ? { restarting: true } : {}) });
   speaker.on('peer', (e: { address: string; state: string }) => log(io, 'info', 'peer state', e));
   const port = await speaker.start().catch((e: Error) => {
     throw new CommandError(`cannot listen on ${cfg.options.listen ? `${cfg.options.listen.address}:${cfg.options.listen.port}` : '0.0.0.0:179'}: ${e.message}`);
@@ -105,7 +125,15 @@ async function runDaemon(configPath: string, socketPath: string, io: IO): Promis
   const control = await serveControl(socketPath, speaker);
   speaker.setPeers(cfg.peers);
   speaker.setOriginated(cfg.originate);
-  log(io, 'info', 'speaker running', { routerId: cfg.options.routerId, asNumber: cfg.options.asNumber, port, peers: cfg.peers.length, socket: socketPath });
+  log(io, 'info', 'speaker running', {
+    routerId: cfg.options.routerId,
+    asNumber: cfg.options.asNumber,
+    port,
+    peers: cfg.peers.length,
+    socket: socketPath,
+    restarting,
+  });
+  speaker.on('deferralEnd', (reason: string) => log(io, 'info', 'selection deferral over', { reason }));
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -115,6 +143,7 @@ async function runDaemon(configPath: string, socketPath: string, io: IO): Promis
       process.off('SIGHUP', onHup);
       void speaker.close({ graceful: true }).then(() => {
         control.close();
+        if (restartTime > 0) writeFileSync(`${socketPath}.restart`, JSON.stringify({ stoppedAt: Date.now() }));
         resolve();
       });
     };
