@@ -46,8 +46,11 @@ export type SocketLike = Pick<Socket, 'write' | 'destroy' | 'on' | 'once' | 'rem
 };
 
 export interface SessionDeps {
-  /** Opens a TCP connection; the socket must emit 'connect', 'data', 'drain', 'error', 'close'. */
-  connect(opts: { host: string; port: number; localAddress?: string }): SocketLike;
+  /**
+   * Opens a TCP connection; the socket must emit 'connect', 'data', 'drain', 'error', 'close'.
+   * With `password`, the connection carries that TCP MD5 key (RFC 2385).
+   */
+  connect(opts: { host: string; port: number; localAddress?: string; password?: string }): SocketLike;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
   now(): number;
@@ -59,6 +62,8 @@ export interface SessionConfig {
   address: string;
   port: number;
   localAddress?: string;
+  /** TCP MD5 key (RFC 2385). */
+  password?: string;
   fsm: FsmConfig;
   /** Seed for the FSM's back-off jitter (one per peer). */
   seed?: number;
@@ -320,8 +325,9 @@ export class Session {
 
   private connect(conn: Conn): void {
     if ((conn.pending && !conn.pending.destroyed) || (conn.socket && !conn.socket.destroyed)) return;
-    const opts: { host: string; port: number; localAddress?: string } = { host: this.config.address, port: this.config.port };
+    const opts: { host: string; port: number; localAddress?: string; password?: string } = { host: this.config.address, port: this.config.port };
     if (this.config.localAddress) opts.localAddress = this.config.localAddress;
+    if (this.config.password) opts.password = this.config.password;
     let socket: SocketLike;
     try {
       socket = this.deps.connect(opts);

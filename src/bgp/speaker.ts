@@ -31,6 +31,7 @@ import { CEASE } from './wire/constants.js';
 import { ORIGIN, p4, p4addr, p4len, type Family, type Negotiated, type PathAttributes, type Prefix4, type Prefix6 } from './types.js';
 import { v4Format } from '../net/index.js';
 import { BgpConfigError } from './errors.js';
+import { connectMd5, md5Available, serverFd, setListenerKey } from './tcp-md5.js';
 
 export type NextHopMode = 'auto' | 'self' | 'keep';
 
@@ -92,7 +93,14 @@ export interface SpeakerOptions {
 }
 
 export interface SpeakerDeps extends SessionDeps {
-  listen(opts: { address: string; port: number }, onConnection: (s: net.Socket) => void): Promise<{ close(): void; port: number }>;
+  listen(opts: { address: string; port: number }, onConnection: (s: net.Socket) => void): Promise<Listener>;
+}
+
+export interface Listener {
+  close(): void;
+  port: number;
+  /** Sets or (with '') removes a peer's TCP MD5 key on the listening socket. */
+  setKey?(peer: string, key: string): void;
 }
 
 export interface PeerStatus {
@@ -166,7 +174,10 @@ interface PeerEntry {
 const DEFAULT_HOLD = 90;
 
 const defaultDeps: SpeakerDeps = {
-  connect: (o) => net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }),
+  connect: (o) =>
+    o.password
+      ? connectMd5({ host: o.host, port: o.port, key: o.password, ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
+      : net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }),
   setTimer: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref?.();
@@ -180,7 +191,14 @@ const defaultDeps: SpeakerDeps = {
       server.once('error', reject);
       server.listen(opts.port, opts.address, () => {
         server.off('error', reject);
-        resolve({ close: () => server.close(), port: (server.address() as net.AddressInfo).port });
+        resolve({
+          close: () => server.close(),
+          port: (server.address() as net.AddressInfo).port,
+          setKey: (peer, key) => {
+            const fd = serverFd(server);
+            if (fd !== undefined) setListenerKey(fd, peer, key);
+          },
+        });
       });
     }),
 };
@@ -190,7 +208,9 @@ export class Speaker extends EventEmitter {
   private readonly peers = new Map<string, PeerEntry>();
   private readonly byIndex = new Map<number, PeerEntry>();
   private readonly deps: SpeakerDeps;
-  private listener: { close(): void; port: number } | undefined;
+  private listener: Listener | undefined;
+  /** Peer address → TCP MD5 key currently set on the listener. */
+  private readonly listenerKeys = new Map<string, string>();
   private kickScheduled = false;
   private collectScheduled = false;
   private readonly encoded = new WeakMap<Batch<Prefix4 | Prefix6>, { ctx: string; bufs: Buffer[] }>();
@@ -272,6 +292,7 @@ export class Speaker extends EventEmitter {
     const address = this.options.listen?.address ?? '0.0.0.0';
     const port = this.options.listen?.port ?? 179;
     this.listener = await this.deps.listen({ address, port }, (s) => this.incoming(s));
+    this.syncListenerKeys();
     return this.listener.port;
   }
 
@@ -294,6 +315,18 @@ export class Speaker extends EventEmitter {
       }
     }
     for (const [key, spec] of want) if (!this.peers.has(key)) this.addPeer(spec);
+    this.syncListenerKeys();
+  }
+
+  /** The listening socket carries the TCP MD5 key of every peer that has a password. */
+  private syncListenerKeys(): void {
+    if (!this.listener?.setKey) return;
+    const want = new Map<string, string>();
+    for (const e of this.peers.values()) if (e.spec.password) want.set(normalizeAddress(e.spec.address), e.spec.password);
+    for (const [addr, key] of this.listenerKeys) if (want.get(addr) !== key) this.listener.setKey(addr, '');
+    for (const [addr, key] of want) if (this.listenerKeys.get(addr) !== key) this.listener.setKey(addr, key);
+    this.listenerKeys.clear();
+    for (const [a, k] of want) this.listenerKeys.set(a, k);
   }
 
   /** The whole set of locally originated routes (declarative): absent ones are withdrawn. */
@@ -493,6 +526,7 @@ export class Speaker extends EventEmitter {
         address: spec.address,
         port: spec.port ?? 179,
         ...(spec.localAddress ? { localAddress: spec.localAddress } : {}),
+        ...(spec.password ? { password: spec.password } : {}),
         fsm,
         seed: hashSeed(key + this.options.routerId),
       },
@@ -831,7 +865,8 @@ function validatePeer(s: PeerSpec): void {
     throw new BgpConfigError(`${where}: holdTime must be 0 or 3..65535 seconds`);
   }
   if (s.password !== undefined) {
-    throw new BgpConfigError(`${where}: password (TCP MD5, RFC 2385) is not supported yet by tortie's BGP engine`);
+    if (s.password.length === 0 || Buffer.byteLength(s.password) > 80) throw new BgpConfigError(`${where}: password must be 1 to 80 bytes (TCP MD5 key)`);
+    if (!md5Available()) throw new BgpConfigError(`${where}: password needs tortie's TCP MD5 support, which is not built (run scripts/setup.sh)`);
   }
 }
 

@@ -24,6 +24,7 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import { Speaker, type OriginatedRoute, type PeerSpec, type SpeakerDeps, type SpeakerOptions } from '../../src/bgp/speaker.js';
+import { connectMd5, serverFd, setListenerKey } from '../../src/bgp/tcp-md5.js';
 import type { SocketLike } from '../../src/bgp/session.js';
 import type { Family } from '../../src/bgp/types.js';
 import { decodeMessage, type Decoded } from './bgp-decode.js';
@@ -92,7 +93,9 @@ function tap(socket: net.Socket): net.Socket {
 
 const deps: Partial<SpeakerDeps> = {
   connect: (o) => {
-    const s = net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+    const s = o.password
+      ? (connectMd5({ host: o.host, port: o.port, key: o.password, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }) as unknown as net.Socket)
+      : net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
     // Record only once connected (remoteAddress is set then); nothing is written before.
     return tap(s) as unknown as SocketLike;
   },
@@ -102,7 +105,14 @@ const deps: Partial<SpeakerDeps> = {
       server.once('error', reject);
       server.listen({ port: opts.port, host: opts.address, ipv6Only: false }, () => {
         server.off('error', reject);
-        resolve({ close: () => server.close(), port: (server.address() as net.AddressInfo).port });
+        resolve({
+          close: () => server.close(),
+          port: (server.address() as net.AddressInfo).port,
+          setKey: (peer: string, key: string) => {
+            const fd = serverFd(server);
+            if (fd !== undefined) setListenerKey(fd, peer, key);
+          },
+        });
       });
     }),
 };

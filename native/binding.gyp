@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "tortie_tcp_md5",
+      "sources": ["tcp_md5.c"],
+      "cflags": ["-O2", "-Wall"]
+    }
+  ]
+}
