@@ -34,7 +34,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, daemonSkipReason, daemonVersion, type DaemonHandle } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createVethPair, skipReason } from '../test/helpers/netns.js';
-import { ForeignCpu, JsonProc, arg, bundle, gitRev, waitQuiet, installSignalCleanup, machine, median, now, procCpuSeconds, procMemory, round, sleep } from './common.js';
+import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, waitQuiet, installSignalCleanup, machine, median, now, procCpuSeconds, procMemory, round, sleep } from './common.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import { ingestTables } from './report.js';
 import { FEEDER_AS, buildFeed, type FeedKind, type FeedMeta } from './feeder.js';
@@ -57,7 +57,8 @@ const profile = arg('profile') === 'true';
 // Before each run, wait up to this long for the host to be idle (another session's tests on a 2-core machine).
 const quietWaitMs = Number(arg('quiet-wait', '120')) * 1000;
 const retries = Number(arg('retries', '3'));
-const tortieFlags = (arg('tortie-node-flags', '') ?? '').split(' ').filter(Boolean);
+// bin/tortie.js's own flags unless --tortie-node-flags replaces them ("" for node's defaults).
+const tortieFlags = (arg('tortie-node-flags') ?? tortieBinNodeFlags().join(' ')).split(' ').filter(Boolean);
 const date = new Date().toISOString().slice(0, 10);
 const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-ingest.json`))!;
 
@@ -358,8 +359,9 @@ async function main(): Promise<void> {
     command: `node --import tsx bench/bgp-ingest.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: machine(),
     versions,
+    tortieNodeFlags: tortieFlags,
     method:
-      'One feeder session (pre-encoded UPDATE stream, one write) over a veth into the target in its own namespace; t0 = first UPDATE written; done = first poll of the target\'s own accepted-route count showing N (poll every elapsed/40, 5–500 ms); peak RSS = VmHWM of the target process(es) 1 s after done. tortie = Speaker in its own node process (esbuild bundle, default V8 flags). Export to the feeder: own routes only; no FIB.',
+      'One feeder session (pre-encoded UPDATE stream, one write) over a veth into the target in its own namespace; t0 = first UPDATE written; done = first poll of the target\'s own accepted-route count showing N (poll every elapsed/40, 5–500 ms); peak RSS = VmHWM of the target process(es) 1 s after done. tortie = Speaker in its own node process (esbuild bundle, with bin/tortie.js\'s V8 flags unless --tortie-node-flags). Export to the feeder: own routes only; no FIB.',
     feeds,
     feederAlone: feederAloneRes,
     results,

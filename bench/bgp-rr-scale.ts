@@ -6,7 +6,7 @@
  * calico/node's confd generates for a reflector).
  *
  *   node --import tsx bench/bgp-rr-scale.ts [--targets tortie,bird2] [--clients 1000] [--batch 50] [--pace 100,0]
- *        [--runs 3] [--profile] [--tortie-node-flags=…] [--experiment-cork] [--quiet-wait 120] [--retries 3]
+ *        [--runs 3] [--profile] [--tortie-node-flags=…] [--quiet-wait 120] [--retries 3]
  *        [--out bench/results/<date>-rr-scale.json]
  *
  * Two ways to start the clients (--pace): 100 = a batch of 50 every 100 ms whatever the state of the earlier ones
@@ -20,9 +20,8 @@
  * reflector's namespace gets permanent neighbour entries for the client addresses: 1,000 ARP entries would hit
  * the kernel's global gc_thresh3 (1,024), which cannot be raised from inside a namespace.
  *
- * --experiment-cork (tortie only, never the default): the driver corks each socket around Session's pump, so
- * the UPDATEs of one pull leave in one writev — what coalescing writes in src/bgp/session.ts would buy. Noise
- * handling and --profile as in bench/bgp-ingest.ts.
+ * tortie runs with bin/tortie.js's node flags (--tortie-node-flags replaces them). Noise handling and --profile
+ * as in bench/bgp-ingest.ts.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -32,7 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createVethPair, run, skipReason, IP_BIN, type Netns } from '../test/helpers/netns.js';
-import { ForeignCpu, JsonProc, arg, bundle, gitRev, procCpuSplit, waitQuiet, installSignalCleanup, intToIp4, ip4ToInt, machine, median, procCpuSeconds, procMemory, round, sleep } from './common.js';
+import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, procCpuSplit, waitQuiet, installSignalCleanup, intToIp4, ip4ToInt, machine, median, procCpuSeconds, procMemory, round, sleep } from './common.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import { rrTables } from './report.js';
 
@@ -55,9 +54,8 @@ const profile = arg('profile') === 'true';
 // Before each run, wait up to this long for the host to be idle (another session's tests on a 2-core machine).
 const quietWaitMs = Number(arg('quiet-wait', '120')) * 1000;
 const retries = Number(arg('retries', '3'));
-const tortieFlags = (arg('tortie-node-flags', '') ?? '').split(' ').filter(Boolean);
-// Experiment only (bench/tortie-driver.ts): cork tortie's sockets around each pump, one writev per pull.
-const cork = arg('experiment-cork') === 'true';
+// bin/tortie.js's own flags unless --tortie-node-flags replaces them ("" for node's defaults).
+const tortieFlags = (arg('tortie-node-flags') ?? tortieBinNodeFlags().join(' ')).split(' ').filter(Boolean);
 const date = new Date().toISOString().slice(0, 10);
 const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-rr-scale.json`))!;
 
@@ -149,7 +147,7 @@ async function startReflector(target: Target, rr: Netns, profDir?: string): Prom
     );
     // --expose-gc only lets the harness ask for a full GC after the measurement (retained vs garbage).
     const flags = ['--expose-gc', ...tortieFlags, ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
-    const p = new JsonProc('tortie', ['node', ...flags, driverPath, cfg], { netns: rr.name, env: { ...process.env, ...(cork ? { TORTIE_BENCH_CORK: '1' } : {}) } });
+    const p = new JsonProc('tortie', ['node', ...flags, driverPath, cfg], { netns: rr.name });
     await p.waitEvent('listening', 30_000);
     return {
       pids: [p.pid],
@@ -334,7 +332,7 @@ async function main(): Promise<void> {
     command: `node --import tsx bench/bgp-rr-scale.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: machine(),
     versions: { tortie: gitRev(ROOT), node: process.version, ...(targets.includes('bird2') ? { bird2: daemonVersion('bird2') } : {}) },
-    setup: { ...(cork ? { experiment: 'cork: tortie sockets corked around each Session pump (bench/tortie-driver.ts), NOT the default' } : {}), clients: N, batch: BATCH, paces: PACES, asn: ASN, clusterId: CLUSTER_ID, holdTime: 90, prefixPerClient: '/26' },
+    setup: { tortieNodeFlags: tortieFlags, clients: N, batch: BATCH, paces: PACES, asn: ASN, clusterId: CLUSTER_ID, holdTime: 90, prefixPerClient: '/26' },
     results,
     ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, { 'tortie/bird2': v }])),
   };

@@ -12,6 +12,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { encodeOpen } from '../src/bgp/wire/index.js';
 import { cleanupAll, IP_BIN } from '../test/helpers/netns.js';
 
@@ -411,4 +413,12 @@ export class ForeignCpu {
     const cpus = readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? 1;
     return { foreignCpuSeconds: round(foreign, 2), hostBusyCpuSeconds: round(host, 2), noisy: foreign > Math.max(0.05, 0.1 * cpus * window) };
   }
+}
+
+/** The V8 flags `bin/tortie.js` starts node with (its shebang), so the benchmarks run tortie as users do. */
+export function tortieBinNodeFlags(): string[] {
+  const first = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'tortie.js'), 'utf8').split('\n')[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  if (!m) throw new Error(`bin/tortie.js: unexpected first line ${JSON.stringify(first)}`);
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
 }

@@ -14,7 +14,6 @@
 
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Session } from '../src/bgp/session.js';
 import { Speaker, type OriginatedRoute, type PeerSpec } from '../src/bgp/speaker.js';
 
 interface Config {
@@ -24,24 +23,6 @@ interface Config {
   clusterId?: string;
   peers: PeerSpec[];
   originated?: OriginatedRoute[];
-}
-
-// Experiment, off unless TORTIE_BENCH_CORK=1 (never the measured default): cork the socket around each
-// Session pump, so the UPDATEs of one pull leave in one writev instead of one write() per message. Shows what
-// coalescing writes in src/bgp/session.ts would buy; src/ is not changed by the benchmarks.
-if (process.env.TORTIE_BENCH_CORK === '1') {
-  const proto = Session.prototype as unknown as { pump(conn: { socket?: { cork(): void; uncork(): void; destroyed: boolean } }): void };
-  const pump = proto.pump;
-  proto.pump = function (this: unknown, conn) {
-    const s = conn.socket;
-    if (!s || s.destroyed) return pump.call(this, conn);
-    s.cork();
-    try {
-      pump.call(this, conn);
-    } finally {
-      if (!s.destroyed) s.uncork();
-    }
-  };
 }
 
 const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Config;

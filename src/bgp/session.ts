@@ -505,10 +505,14 @@ export class Session {
       case 'routeRefresh':
         s.write(encodeRouteRefresh(msg.family, msg.subtype));
         break;
-      case 'update':
-        for (const b of conn.outgoing ?? []) s.write(b);
+      case 'update': {
+        // One write per pull: many small UPDATEs in one segment, not one system call each.
+        const bufs = conn.outgoing ?? [];
+        if (bufs.length === 1) s.write(bufs[0]!);
+        else if (bufs.length > 1) s.write(Buffer.concat(bufs));
         conn.outgoing = undefined;
         break;
+      }
     }
   }
 

@@ -228,8 +228,13 @@ export class Speaker extends EventEmitter {
     const ribOpts: ConstructorParameters<typeof Rib>[0] = {
       localAs: options.asNumber,
       routerId: options.routerId,
-      onBestChange4: (prefix, kind, peer, attrs) => this.bestChanged('ipv4', prefixText4(prefix), kind, peer, attrs),
-      onBestChange6: (prefix, kind, peer, attrs) => this.bestChanged('ipv6', prefix, kind, peer, attrs),
+      // Nothing is formatted unless someone listens ('best' is for the dataplane).
+      onBestChange4: (prefix, kind, peer, attrs) => {
+        if (this.listenerCount('best') > 0) this.bestChanged('ipv4', prefixText4(prefix), kind, peer, attrs);
+      },
+      onBestChange6: (prefix, kind, peer, attrs) => {
+        if (this.listenerCount('best') > 0) this.bestChanged('ipv6', prefix, kind, peer, attrs);
+      },
     };
     if (options.clusterId !== undefined) ribOpts.clusterId = options.clusterId;
     if (options.decision !== undefined) ribOpts.decision = options.decision;

@@ -327,9 +327,20 @@ export class Rib {
         const src = attrs === null ? undefined : this.peers.get(peer);
         for (let t = 0; t < targets.length; t++) {
           const target = targets[t] as ExportTarget<X>;
-          const out = src === undefined || attrs === null ? null : target.exporter.export(fr.family, prefix, src, attrs);
+          let out: AttrSet | null | undefined;
           const groups = target.groups;
-          for (let g = 0; g < groups.length; g++) (groups[g] as UpdateGroup<X>).enqueue(prefix, out, peer);
+          for (let g = 0; g < groups.length; g++) {
+            const group = groups[g] as UpdateGroup<X>;
+            // A group whose only member is the route's source never gets it (it never leaves the
+            // index either): enqueueing null withdraws what it may have been sent, and costs
+            // nothing for a prefix it never had — the common case of a feeding peer.
+            if (attrs !== null && group.members.size === 1 && group.members.has(peer)) {
+              group.enqueue(prefix, null, peer);
+              continue;
+            }
+            if (out === undefined) out = src === undefined || attrs === null ? null : target.exporter.export(fr.family, prefix, src, attrs);
+            group.enqueue(prefix, out, peer);
+          }
         }
       }
       user?.(prefix, kind, peer, attrs, step, prevPeer, prevAttrs);
