@@ -4,6 +4,9 @@
  */
 import type { Client } from '../datastore/client.js';
 import { isDatastoreError } from '../datastore/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Ipam } from '../ipam/ipam.js';
+import { Prefix } from '../net/index.js';
 import { VERSION } from '../version.js';
 import { flag, str, type Parsed } from './args.js';
 import { connectClient } from './connect.js';
@@ -23,7 +26,7 @@ export async function openClient(p: Parsed, io: IO): Promise<Client> {
   let c = open.get(io);
   if (!c) {
     const configPath = str(p, 'config');
-    c = (io.connect ?? connectClient)(configPath, io.env).catch((e: unknown) => {
+    c = (io.connect ?? connectClient)(configPath, io.env).then(withIpam, (e: unknown) => {
       open.delete(io);
       const msg = e instanceof Error ? e.message : String(e);
       // clientmgr LoadClientConfig prints this one alone and exits, before any client exists.
@@ -34,6 +37,20 @@ export async function openClient(p: Parsed, io: IO): Promise<Client> {
   }
   return c;
 }
+
+/**
+ * IPAM's part in pool deletion: once the pool is disabled, give in-flight assignments a moment
+ * (Calico waits 500 ms), then release its block affinities.
+ */
+function withIpam(client: Client): Client {
+  client.poolDeleting ??= async (cidr, wasEnabled) => {
+    if (wasEnabled) await sleep(POOL_DELETE_PAUSE_MS);
+    await new Ipam(client).releasePoolAffinities(Prefix.parse(cidr));
+  };
+  return client;
+}
+
+export const POOL_DELETE_PAUSE_MS = 500;
 
 /** Closes the client opened for this invocation, if any. */
 export async function closeSession(io: IO): Promise<void> {

@@ -4,7 +4,7 @@
  * and a failed write leaves nothing behind. Reads and watches go straight to the store.
  *
  * Kind-specific behaviour that needs the datastore lives here too: IPPool deletion disables
- * the pool first (so IPAM stops allocating from it), `ensureInitialized` creates the
+ * the pool first (so IPAM stops allocating from it) and lets IPAM release its blocks, `ensureInitialized` creates the
  * ClusterInformation singleton as calicoctl does before any write.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,12 @@ export const IPAM_BLOCK_PREFIX = (v: 4 | 6) => `/calico/ipam/v2/assignment/ipv${
 
 export class Client {
   readonly store: ResourceStore;
+  /**
+   * Called while an IPPool is deleted, after it is disabled and before it goes: IPAM releases
+   * the pool's block affinities here (libcalico-go `ippools.Delete` → `ReleasePoolAffinities`).
+   * Injected by whoever wires IPAM in (the CLI), since the datastore does not know IPAM.
+   */
+  poolDeleting?: (cidr: string, wasEnabled: boolean) => Promise<void>;
 
   constructor(
     readonly kv: KVBackend,
@@ -64,6 +70,7 @@ export class Client {
       const spec = (cur.spec ?? {}) as Record<string, unknown>;
       let latest = cur;
       if (!spec.disabled) latest = await this.store.update({ ...cur, spec: { ...spec, disabled: true } });
+      if (this.poolDeleting && typeof spec.cidr === 'string') await this.poolDeleting(spec.cidr, !spec.disabled);
       return this.store.delete(ref, { revision: latest.metadata.resourceVersion! });
     }
     return this.store.delete(ref, opts);

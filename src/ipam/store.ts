@@ -1,0 +1,245 @@
+/**
+ * IPAM's storage: blocks, block affinities and handles under Calico's etcd keys
+ * (calico-compat.md §4.1), read and written with compare-and-swap on the key's revision.
+ *
+ *   /calico/ipam/v2/assignment/ipv4/block/10.244.1.0-26       block (block.ts)
+ *   /calico/ipam/v2/host/<node>/ipv4/block/10.244.1.0-26     {"state":"confirmed","deleted":false}
+ *   /calico/ipam/v2/virtual/<name>/ipv4/block/…               the same, for virtual owners
+ *   /calico/ipam/v2/handle/<handle>                           {"block":{"10.244.1.0/26":2},"deleted":false}
+ *
+ * Every value read comes with its revision; writes pass it back, so a concurrent writer makes
+ * them fail with UpdateConflictError (or AlreadyExistsError for creates) and the caller re-reads.
+ * This file decides nothing: `ipam.ts` holds the algorithms.
+ */
+import { Prefix } from '../net/index.js';
+import { isDatastoreError } from '../datastore/errors.js';
+import type { KVBackend, KVPair } from '../datastore/kv.js';
+import { AllocationBlock, BlockFormatError, decodeBlock, encodeBlock } from './block.js';
+
+export const IPAM_ROOT = '/calico/ipam/v2/';
+
+export interface Versioned<T> {
+  value: T;
+  revision: string;
+}
+
+export type AffinityState = 'pending' | 'confirmed' | 'pendingDeletion';
+export type AffinityType = 'host' | 'virtual';
+
+/** Who a block belongs to: a host, or a virtual owner (`load-balancer`). */
+export interface Owner {
+  type: AffinityType;
+  name: string;
+}
+
+export interface Affinity {
+  owner: Owner;
+  cidr: Prefix;
+  state: AffinityState;
+}
+
+export interface Handle {
+  id: string;
+  /** Addresses held per block CIDR. */
+  block: Record<string, number>;
+}
+
+/** `10.244.1.0/26` → `10.244.1.0-26` (Calico's key form). */
+export function cidrKeyPart(p: Prefix): string {
+  return p.toString().replace('/', '-');
+}
+
+export function blockKey(p: Prefix): string {
+  return `${IPAM_ROOT}assignment/ipv${p.version}/block/${cidrKeyPart(p)}`;
+}
+
+export function blockPrefix(version?: 4 | 6): string {
+  return version ? `${IPAM_ROOT}assignment/ipv${version}/block/` : `${IPAM_ROOT}assignment/`;
+}
+
+export function affinityKey(owner: Owner, p: Prefix): string {
+  return `${IPAM_ROOT}${owner.type}/${owner.name}/ipv${p.version}/block/${cidrKeyPart(p)}`;
+}
+
+export function handleKey(id: string): string {
+  return `${IPAM_ROOT}handle/${id}`;
+}
+
+export function affinityString(owner: Owner): string {
+  return `${owner.type}:${owner.name}`;
+}
+
+/** A name that can be a key segment: a host name or handle id must not contain '/'. */
+export function checkKeySegment(what: string, s: string): void {
+  if (s === '' || s.includes('/')) throw new RangeError(`invalid ${what} ${JSON.stringify(s)}: must be non-empty and contain no '/'`);
+}
+
+const AFFINITY_KEY = /^\/calico\/ipam\/v2\/(host|virtual)\/([^/]+)\/ipv([46])\/block\/([^/]+)$/;
+
+export function parseAffinityKey(key: string): { owner: Owner; cidr: Prefix } | undefined {
+  const m = AFFINITY_KEY.exec(key);
+  if (!m) return undefined;
+  const cidr = Prefix.tryParse(m[4]!.replace(/-(\d+)$/, '/$1'));
+  if (!cidr) return undefined;
+  return { owner: { type: m[1] as AffinityType, name: m[2]! }, cidr };
+}
+
+function decodeAffinity(pair: KVPair): Affinity {
+  const k = parseAffinityKey(pair.key);
+  if (!k) throw new BlockFormatError(`not a block affinity key: ${pair.key}`);
+  // An empty value is a legacy confirmed affinity.
+  if (pair.value.trim() === '') return { ...k, state: 'confirmed' };
+  let o: unknown;
+  try {
+    o = JSON.parse(pair.value);
+  } catch {
+    throw new BlockFormatError(`block affinity ${pair.key} is not JSON`);
+  }
+  const st = (o as { state?: unknown } | null)?.state;
+  if (st !== undefined && st !== '' && st !== 'pending' && st !== 'confirmed' && st !== 'pendingDeletion') {
+    throw new BlockFormatError(`block affinity ${pair.key} has an unknown state ${JSON.stringify(st)}`);
+  }
+  return { ...k, state: st === undefined || st === '' ? 'confirmed' : st };
+}
+
+function encodeAffinity(a: Affinity): string {
+  return JSON.stringify({ state: a.state, deleted: false });
+}
+
+function decodeHandle(id: string, text: string): Handle {
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    throw new BlockFormatError(`handle ${id} is not JSON`);
+  }
+  const b = (o as { block?: unknown } | null)?.block ?? {};
+  if (typeof b !== 'object' || b === null || Array.isArray(b) || !Object.values(b).every((n) => Number.isInteger(n))) {
+    throw new BlockFormatError(`handle ${id}: block must map CIDRs to counts`);
+  }
+  return { id, block: { ...(b as Record<string, number>) } };
+}
+
+function encodeHandle(h: Handle): string {
+  return JSON.stringify({ block: h.block, deleted: false });
+}
+
+function notFound(e: unknown): boolean {
+  return isDatastoreError(e, 'NOT_FOUND');
+}
+
+/** The CAS read/write layer. */
+export class IpamStore {
+  constructor(readonly kv: KVBackend) {}
+
+  // blocks
+
+  async getBlock(cidr: Prefix): Promise<Versioned<AllocationBlock> | undefined> {
+    try {
+      const p = await this.kv.get(blockKey(cidr));
+      return { value: decodeBlock(p.value), revision: p.revision };
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async listBlocks(version?: 4 | 6): Promise<Versioned<AllocationBlock>[]> {
+    const { pairs } = await this.kv.list(blockPrefix(version));
+    return pairs.filter((p) => /\/block\/[^/]+$/.test(p.key)).map((p) => ({ value: decodeBlock(p.value), revision: p.revision }));
+  }
+
+  /** AlreadyExistsError when another writer created it first. */
+  async createBlock(b: AllocationBlock): Promise<Versioned<AllocationBlock>> {
+    const p = await this.kv.create(blockKey(b.prefix), encodeBlock(b));
+    return { value: b, revision: p.revision };
+  }
+
+  /** CAS on the revision read; the sequence number goes up by one on every write. */
+  async updateBlock(v: Versioned<AllocationBlock>): Promise<Versioned<AllocationBlock>> {
+    v.value.bumpSequence();
+    const p = await this.kv.update(blockKey(v.value.prefix), encodeBlock(v.value), v.revision);
+    return { value: v.value, revision: p.revision };
+  }
+
+  async deleteBlock(v: Versioned<AllocationBlock>): Promise<void> {
+    await this.kv.delete(blockKey(v.value.prefix), v.revision);
+  }
+
+  // affinities
+
+  async getAffinity(owner: Owner, cidr: Prefix): Promise<Versioned<Affinity> | undefined> {
+    try {
+      const p = await this.kv.get(affinityKey(owner, cidr));
+      return { value: decodeAffinity(p), revision: p.revision };
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** One owner's affinities (of one IP version), or everyone's. */
+  async listAffinities(owner?: Owner, version?: 4 | 6): Promise<Versioned<Affinity>[]> {
+    const prefixes = owner ? [`${IPAM_ROOT}${owner.type}/${owner.name}/${version ? `ipv${version}/` : ''}`] : [`${IPAM_ROOT}host/`, `${IPAM_ROOT}virtual/`];
+    const pairs = (await Promise.all(prefixes.map((p) => this.kv.list(p)))).flatMap((r) => r.pairs);
+    const out: Versioned<Affinity>[] = [];
+    for (const p of pairs) {
+      const k = parseAffinityKey(p.key);
+      if (!k || (version && k.cidr.version !== version)) continue;
+      out.push({ value: decodeAffinity(p), revision: p.revision });
+    }
+    return out;
+  }
+
+  async createAffinity(a: Affinity): Promise<Versioned<Affinity>> {
+    const p = await this.kv.create(affinityKey(a.owner, a.cidr), encodeAffinity(a));
+    return { value: a, revision: p.revision };
+  }
+
+  async updateAffinity(v: Versioned<Affinity>, state: AffinityState): Promise<Versioned<Affinity>> {
+    const a = { ...v.value, state };
+    const p = await this.kv.update(affinityKey(a.owner, a.cidr), encodeAffinity(a), v.revision);
+    return { value: a, revision: p.revision };
+  }
+
+  /** Deletes with CAS; an affinity already gone is not an error. */
+  async deleteAffinity(v: Versioned<Affinity>): Promise<void> {
+    try {
+      await this.kv.delete(affinityKey(v.value.owner, v.value.cidr), v.revision);
+    } catch (e) {
+      if (!notFound(e)) throw e;
+    }
+  }
+
+  // handles
+
+  async getHandle(id: string): Promise<Versioned<Handle> | undefined> {
+    try {
+      const p = await this.kv.get(handleKey(id));
+      return { value: decodeHandle(id, p.value), revision: p.revision };
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async listHandles(): Promise<Versioned<Handle>[]> {
+    const prefix = `${IPAM_ROOT}handle/`;
+    const { pairs } = await this.kv.list(prefix);
+    return pairs.map((p) => ({ value: decodeHandle(p.key.slice(prefix.length), p.value), revision: p.revision }));
+  }
+
+  async createHandle(h: Handle): Promise<Versioned<Handle>> {
+    const p = await this.kv.create(handleKey(h.id), encodeHandle(h));
+    return { value: h, revision: p.revision };
+  }
+
+  async updateHandle(v: Versioned<Handle>): Promise<Versioned<Handle>> {
+    const p = await this.kv.update(handleKey(v.value.id), encodeHandle(v.value), v.revision);
+    return { value: v.value, revision: p.revision };
+  }
+
+  async deleteHandle(v: Versioned<Handle>): Promise<void> {
+    await this.kv.delete(handleKey(v.value.id), v.revision);
+  }
+}
