@@ -261,7 +261,14 @@ Description:
 export const IPAM_HELP = `Usage:
   ${BINARY} ipam <command> [<args>...]
 
-    configure    Configure IPAM.
+    check            Check the integrity of the IPAM data structures.
+    release          Release an assigned IP address.
+    show             Show details of the IPAM configuration, of an assigned
+                     IP address, or of overall IP usage.
+    assign           Assign addresses to something that is not a pod (a VM,
+                     a load balancer) under a handle.
+    unassign         Release every address of a handle.
+    configure        Configure IPAM.
 
 Options:
   -h --help      Show this screen.
@@ -270,6 +277,94 @@ Description:
   IP address management commands.
 
   See '${BINARY} ipam <command> --help' to read about a specific subcommand.
+`;
+
+export const IPAM_SHOW_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} ipam show [--ip=<IP> | --show-blocks | --show-borrowed | --show-configuration] [--config=<CONFIG>] [--allow-version-mismatch]
+
+Options:
+  -h --help                    Show this screen.
+     --ip=<IP>                 Report whether this specific IP address is in use.
+     --show-blocks             Show detailed information for IP blocks as well as pools.
+     --show-borrowed           Show detailed information for "borrowed" IP addresses.
+     --show-configuration      Show current IPAM configuration.
+  -c --config=<CONFIG>         Path to the file containing connection configuration.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  The ipam show command prints information about a given IP address, or about
+  overall IP usage.
+`;
+
+export const IPAM_CHECK_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} ipam check [--config=<CONFIG>] [--show-all-ips] [--show-problem-ips] [-o <FILE>] [--allow-version-mismatch]
+
+Options:
+  -h --help                    Show this screen.
+  -o --output=<FILE>           Path to output report file.
+     --show-all-ips            Print all IPs that are checked.
+     --show-problem-ips        Print all IPs that are leaked or not allocated properly.
+  -c --config=<CONFIG>         Path to the file containing connection configuration.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  The ipam check command checks the IPAM data structures against what uses the
+  addresses: workload endpoints, node tunnel addresses and addresses assigned
+  with '${BINARY} ipam assign'.
+`;
+
+export const IPAM_RELEASE_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} ipam release [--ip=<IP>] [--from-report=<REPORT>]... [--config=<CONFIG>] [--force] [--allow-version-mismatch]
+
+Options:
+  -h --help                    Show this screen.
+     --ip=<IP>                 IP address to release.
+     --from-report=<REPORT>    Release all leaked addresses from the report. If several reports are
+                               given, only leaked IPs common to all of them are released.
+     --force                   Force release of leaked addresses.
+  -c --config=<CONFIG>         Path to the file containing connection configuration.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  The ipam release command releases an IP address that was previously assigned
+  to an endpoint. It does not remove the IP from endpoints that may be using it.
+`;
+
+export const IPAM_ASSIGN_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} ipam assign --node=<NODE> --handle=<HANDLE> [--ip=<IP> | --count=<N>] [--ipv6] [--pool=<POOL>]... [--config=<CONFIG>] [--allow-version-mismatch]
+
+Examples:
+  # Two addresses for a VM on node host-1
+  ${BINARY} ipam assign --node=host-1 --handle=vm-17 --count=2
+
+Options:
+  -h --help                    Show this screen.
+     --node=<NODE>             The node whose blocks the addresses come from.
+     --handle=<HANDLE>         The handle to record them under (release with 'ipam unassign').
+     --ip=<IP>                 Assign this address.
+     --count=<N>               How many addresses to assign [default: 1].
+     --ipv6                    Assign IPv6 addresses (with --count).
+     --pool=<POOL>             Only from this pool (name or CIDR); may be repeated.
+  -c --config=<CONFIG>         Path to the file containing connection configuration.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  Assigns addresses as the CNI plugin does for a pod, for something that is not
+  a pod. Each assigned address is printed on its own line. The addresses count
+  as in use for 'ipam check'.
+`;
+
+export const IPAM_UNASSIGN_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} ipam unassign --handle=<HANDLE> [--config=<CONFIG>] [--allow-version-mismatch]
+
+Options:
+  -h --help                    Show this screen.
+     --handle=<HANDLE>         The handle whose addresses to release.
+  -c --config=<CONFIG>         Path to the file containing connection configuration.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  Releases every address recorded under a handle, and the handle.
 `;
 
 export const IPAM_CONFIGURE_HELP = `${DATASTORE_INTRO}Usage:
