@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IEvent, type IKeyValue, type IOptions, type IWatchResponse } from 'etcd3';
 import { AlreadyExistsError, CompactedError, ConfigError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError, ClosedError } from './errors.js';
-import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
+import { checkTxnKeys, type KVBackend, type KVEvent, type KVPair, type KVWatchStream, type ListResult, type ReadReq, type TxnOp } from './kv.js';
 import { QueueWatchStream } from './stream.js';
 
 export interface EtcdBackendOptions {
@@ -160,6 +160,21 @@ export class EtcdBackend implements KVBackend {
     return { pairs, revision: rev! };
   }
 
+  async readMany(reqs: readonly ReadReq[]): Promise<{ results: KVPair[][]; revision: string }> {
+    // A transaction without conditions is one request and one snapshot for every range.
+    const res = await this.call(() =>
+      this.client.kv.txn({
+        compare: [],
+        success: reqs.map((r) => {
+          if ('key' in r) return { request_range: { key: Buffer.from(r.key) } };
+          const [key, range_end] = etcdPrefixRange(r.prefix);
+          return { request_range: { key, range_end, sort_order: 'Ascend' as const, sort_target: 'Key' as const } };
+        }),
+      }),
+    );
+    return { results: reqs.map((_, i) => (res.responses[i]?.response_range?.kvs ?? []).map(pairOf)), revision: res.header.revision };
+  }
+
   async create(key: string, value: string): Promise<KVPair> {
     const k = Buffer.from(key);
     const res = await this.call(() =>
@@ -205,6 +220,42 @@ export class EtcdBackend implements KVBackend {
     // Deleted by someone else between compare and delete cannot happen: a txn is atomic.
     if (!present(prev)) throw new NotFoundError(key);
     return pairOf(prev);
+  }
+
+  async txn(ops: readonly TxnOp[]): Promise<KVPair[]> {
+    checkTxnKeys(ops);
+    const keys = ops.map((o) => Buffer.from(o.key));
+    const res = await this.call(() =>
+      this.client.kv.txn({
+        compare: ops.map((o, i) => (o.op === 'create' ? { key: keys[i]!, target: 'Version' as const, result: 'Equal' as const, version: 0 } : guard(keys[i]!, o.revision))),
+        success: ops.map((o, i) =>
+          o.op === 'delete'
+            ? { request_delete_range: { key: keys[i]!, prev_kv: true } }
+            : { request_put: { key: keys[i]!, value: Buffer.from(o.value), prev_kv: true } },
+        ),
+        // On failure, read every key to name the first condition that did not hold.
+        failure: keys.map((k) => ({ request_range: { key: k } })),
+      }),
+    );
+    if (!res.succeeded) {
+      for (let i = 0; i < ops.length; i++) {
+        const o = ops[i]!;
+        const cur = res.responses[i]?.response_range?.kvs[0];
+        if (o.op === 'create') {
+          if (present(cur)) throw new AlreadyExistsError(o.key);
+        } else if (!present(cur) || (o.revision !== undefined && cur.mod_revision !== o.revision)) throw this.refused(o.key, o.revision, cur);
+      }
+      throw new UpdateConflictError(ops[0]?.key ?? '', 'the transaction lost a race; read again');
+    }
+    return ops.map((o, i) => {
+      if (o.op === 'delete') {
+        const prev = res.responses[i]?.response_delete_range?.prev_kvs[0];
+        if (!present(prev)) throw new NotFoundError(o.key);
+        return pairOf(prev);
+      }
+      const prev = res.responses[i]?.response_put?.prev_kv;
+      return { key: o.key, value: o.value, revision: res.header.revision, createRevision: present(prev) ? prev.create_revision : res.header.revision };
+    });
   }
 
   async revision(): Promise<string> {

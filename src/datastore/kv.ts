@@ -55,6 +55,24 @@ export interface KVWatchStream extends AsyncIterable<KVEvent[]> {
   close(): void;
 }
 
+/** One write of a transaction, with the condition a plain create / update / delete has. */
+export type TxnOp =
+  | { op: 'create'; key: string; value: string }
+  | { op: 'update'; key: string; value: string; revision?: string }
+  | { op: 'delete'; key: string; revision?: string };
+
+/** One read of `readMany`: every pair under a prefix, or one key. */
+export type ReadReq = { prefix: string } | { key: string };
+
+/** Checks a transaction's keys are distinct (a key once per transaction, as in etcd). */
+export function checkTxnKeys(ops: readonly TxnOp[]): void {
+  const seen = new Set<string>();
+  for (const o of ops) {
+    if (seen.has(o.key)) throw new RangeError(`a transaction names ${o.key} twice`);
+    seen.add(o.key);
+  }
+}
+
 export interface KVBackend {
   readonly type: 'memory' | 'sqlite' | 'etcdv3';
 
@@ -66,6 +84,11 @@ export interface KVBackend {
    * with the current revision.
    */
   list(prefix: string, opts?: { revision?: string }): Promise<ListResult>;
+  /**
+   * Several reads from one snapshot in one round trip: for each request, the pairs under its
+   * prefix sorted by key, or the key's pair (none when absent). Meant for small reads (no paging).
+   */
+  readMany(reqs: readonly ReadReq[]): Promise<{ results: KVPair[][]; revision: string }>;
   /** Throws AlreadyExistsError when the key exists. */
   create(key: string, value: string): Promise<KVPair>;
   /**
@@ -77,6 +100,13 @@ export interface KVBackend {
   apply(key: string, value: string): Promise<KVPair>;
   /** Removes the key and returns what it held. With `revision`, CAS as for update. */
   delete(key: string, revision?: string): Promise<KVPair>;
+  /**
+   * All or nothing: when every op's condition holds, all are applied and their pairs returned in
+   * op order (a delete returns what it removed); otherwise nothing changes and the first failing
+   * op's error is thrown (AlreadyExists / NotFound / UpdateConflict, naming its key). etcd gives
+   * every op one revision; SQLite and memory give them consecutive ones. Keys must be distinct.
+   */
+  txn(ops: readonly TxnOp[]): Promise<KVPair[]>;
   /** The datastore's current revision. */
   revision(): Promise<string>;
   /** Changes under `prefix` after `fromRevision`. */

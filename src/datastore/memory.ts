@@ -5,7 +5,7 @@
  * (`historyLimit`), and it can simulate losing the connection (`disconnectWatchers`).
  */
 import { AlreadyExistsError, ClosedError, CompactedError, NotFoundError, UnavailableError, UpdateConflictError } from './errors.js';
-import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
+import { checkTxnKeys, type KVBackend, type KVEvent, type KVPair, type KVWatchStream, type ListResult, type ReadReq, type TxnOp } from './kv.js';
 import { QueueWatchStream } from './stream.js';
 
 interface Change {
@@ -60,20 +60,27 @@ export class MemoryBackend implements KVBackend {
     return { pairs, revision: String(at) };
   }
 
-  async create(key: string, value: string): Promise<KVPair> {
+  async readMany(reqs: readonly ReadReq[]): Promise<{ results: KVPair[][]; revision: string }> {
     this.check();
-    if (this.data.has(key)) throw new AlreadyExistsError(key);
-    return this.write(key, value);
+    const results = reqs.map((r) => {
+      if ('key' in r) {
+        const p = this.data.get(r.key);
+        return p ? [{ ...p }] : [];
+      }
+      return [...this.data.values()]
+        .filter((p) => p.key.startsWith(r.prefix))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .map((p) => ({ ...p }));
+    });
+    return { results, revision: String(this.rev) };
+  }
+
+  async create(key: string, value: string): Promise<KVPair> {
+    return (await this.txn([{ op: 'create', key, value }]))[0]!;
   }
 
   async update(key: string, value: string, revision?: string): Promise<KVPair> {
-    this.check();
-    const cur = this.data.get(key);
-    if (!cur) throw new NotFoundError(key);
-    if (revision !== undefined && revision !== cur.revision) {
-      throw new UpdateConflictError(key, `revision ${revision} is not the stored ${cur.revision}`);
-    }
-    return this.write(key, value);
+    return (await this.txn([{ op: 'update', key, value, ...(revision !== undefined ? { revision } : {}) }]))[0]!;
   }
 
   async apply(key: string, value: string): Promise<KVPair> {
@@ -82,16 +89,31 @@ export class MemoryBackend implements KVBackend {
   }
 
   async delete(key: string, revision?: string): Promise<KVPair> {
+    return (await this.txn([{ op: 'delete', key, ...(revision !== undefined ? { revision } : {}) }]))[0]!;
+  }
+
+  async txn(ops: readonly TxnOp[]): Promise<KVPair[]> {
     this.check();
-    const cur = this.data.get(key);
-    if (!cur) throw new NotFoundError(key);
-    if (revision !== undefined && revision !== cur.revision) {
-      throw new UpdateConflictError(key, `revision ${revision} is not the stored ${cur.revision}`);
+    checkTxnKeys(ops);
+    for (const o of ops) {
+      const cur = this.data.get(o.key);
+      if (o.op === 'create') {
+        if (cur) throw new AlreadyExistsError(o.key);
+        continue;
+      }
+      if (!cur) throw new NotFoundError(o.key);
+      if (o.revision !== undefined && o.revision !== cur.revision) {
+        throw new UpdateConflictError(o.key, `revision ${o.revision} is not the stored ${cur.revision}`);
+      }
     }
-    const rev = ++this.rev;
-    this.data.delete(key);
-    this.record({ rev, key, prev: cur });
-    return { ...cur };
+    return ops.map((o) => {
+      if (o.op !== 'delete') return this.write(o.key, o.value);
+      const cur = this.data.get(o.key)!;
+      const rev = ++this.rev;
+      this.data.delete(o.key);
+      this.record({ rev, key: o.key, prev: cur });
+      return { ...cur };
+    });
   }
 
   async revision(): Promise<string> {

@@ -157,12 +157,17 @@ export class ResourceStore {
     const ns = KIND_INFO[kind].namespaced ? opts.namespace : undefined;
     const prefix = resourcePrefix(kind, ns);
     const { pairs, revision } = await this.kv.list(prefix, opts.revision ? { revision: opts.revision } : {});
+    return { items: this.fromPairs(kind, pairs), revision };
+  }
+
+  /** The resources of `kind` among pairs read from its prefix (`kv.readMany`), as `list` returns them. */
+  fromPairs(kind: KindName, pairs: readonly KVPair[]): Resource[] {
     const items: Resource[] = [];
     for (const p of pairs) {
       if (kind === 'IPAMConfiguration' ? p.key !== IPAM_CONFIG_KEY : !parseResourceKey(p.key)) continue;
       items.push(this.decode(kind, p));
     }
-    return { items, revision };
+    return items;
   }
 
   /** Changes to one kind, or to every v3 resource kind when `kind` is undefined. */

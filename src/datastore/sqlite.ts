@@ -32,7 +32,7 @@ import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AlreadyExistsError, CompactedError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError, ClosedError } from './errors.js';
-import type { KVBackend, KVEvent, KVPair, KVWatchStream, ListResult } from './kv.js';
+import { checkTxnKeys, type KVBackend, type KVEvent, type KVPair, type KVWatchStream, type ListResult, type ReadReq, type TxnOp } from './kv.js';
 import { QueueWatchStream } from './stream.js';
 
 export interface SqliteBackendOptions {
@@ -185,6 +185,20 @@ export class SqliteBackend implements KVBackend {
     });
   }
 
+  async readMany(reqs: readonly ReadReq[]): Promise<{ results: KVPair[][]; revision: string }> {
+    return this.run('read', (c) => {
+      const results = reqs.map((r) => {
+        if ('key' in r) {
+          const row = c.row(r.key);
+          return row ? [pairOf(row)] : [];
+        }
+        const { s, params } = c.ranged('SELECT key, value, mod_rev, create_rev FROM kv WHERE {KEY} ORDER BY key', sqlitePrefixRange(r.prefix));
+        return (s.all(...params) as Row[]).map(pairOf);
+      });
+      return { results, revision: String(c.meta('revision')) };
+    });
+  }
+
   create(key: string, value: string): Promise<KVPair> {
     return this.write('create', key, value);
   }
@@ -199,6 +213,18 @@ export class SqliteBackend implements KVBackend {
 
   delete(key: string, revision?: string): Promise<KVPair> {
     return this.write('delete', key, undefined, revision);
+  }
+
+  async txn(ops: readonly TxnOp[]): Promise<KVPair[]> {
+    checkTxnKeys(ops);
+    const out = await this.run('write', (c) => {
+      // Every condition first: a failure throws before anything is written (and the
+      // transaction rolls back in any case).
+      for (const o of ops) this.condition(c.row(o.key), o.op, o.key, o.op === 'create' ? undefined : o.revision);
+      return ops.map((o) => this.writeRow(c, o.op, o.key, o.op === 'delete' ? undefined : o.value, undefined));
+    });
+    this.kick();
+    return out;
   }
 
   async revision(): Promise<string> {
@@ -313,39 +339,46 @@ export class SqliteBackend implements KVBackend {
   }
 
   private async write(op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect?: string): Promise<KVPair> {
-    const result = await this.run('write', (c) => {
-      const cur = c.row(key);
-      if (op === 'create' && cur) throw new AlreadyExistsError(key);
-      if ((op === 'update' || op === 'delete') && !cur) throw new NotFoundError(key);
-      if (expect !== undefined && cur && String(cur.mod_rev) !== expect) {
-        throw new UpdateConflictError(key, `revision ${expect} is not the stored ${cur.mod_rev}`);
-      }
-      const rev = c.stmt("UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value").pluck().get() as number;
-      const log = c.stmt(
-        'INSERT INTO changes (rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      let out: KVPair;
-      if (op === 'delete') {
-        c.stmt('DELETE FROM kv WHERE key = ?').run(key);
-        log.run(rev, key, 'delete', null, null, cur!.value, cur!.mod_rev, cur!.create_rev);
-        out = pairOf(cur!);
-      } else {
-        const createRev = cur ? cur.create_rev : rev;
-        c.stmt(
-          'INSERT INTO kv (key, value, mod_rev, create_rev) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev',
-        ).run(key, value!, rev, createRev);
-        log.run(rev, key, 'put', value!, createRev, cur?.value ?? null, cur?.mod_rev ?? null, cur?.create_rev ?? null);
-        out = { key, value: value!, revision: String(rev), createRevision: String(createRev) };
-      }
-      if (rev > this.historyLimit) {
-        const through = rev - this.historyLimit;
-        c.stmt('DELETE FROM changes WHERE rev <= ?').run(through);
-        c.stmt("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(through);
-      }
-      return out;
-    });
+    const result = await this.run('write', (c) => this.writeRow(c, op, key, value, expect));
     this.kick();
     return result;
+  }
+
+  private condition(cur: Row | undefined, op: 'create' | 'update' | 'apply' | 'delete', key: string, expect: string | undefined): void {
+    if (op === 'create' && cur) throw new AlreadyExistsError(key);
+    if ((op === 'update' || op === 'delete') && !cur) throw new NotFoundError(key);
+    if (expect !== undefined && cur && String(cur.mod_rev) !== expect) {
+      throw new UpdateConflictError(key, `revision ${expect} is not the stored ${cur.mod_rev}`);
+    }
+  }
+
+  /** One write inside a transaction: the condition, the next revision, the row and its change-log entry. */
+  private writeRow(c: Conn, op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect: string | undefined): KVPair {
+    const cur = c.row(key);
+    this.condition(cur, op, key, expect);
+    const rev = c.stmt("UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value").pluck().get() as number;
+    const log = c.stmt(
+      'INSERT INTO changes (rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    let out: KVPair;
+    if (op === 'delete') {
+      c.stmt('DELETE FROM kv WHERE key = ?').run(key);
+      log.run(rev, key, 'delete', null, null, cur!.value, cur!.mod_rev, cur!.create_rev);
+      out = pairOf(cur!);
+    } else {
+      const createRev = cur ? cur.create_rev : rev;
+      c.stmt(
+        'INSERT INTO kv (key, value, mod_rev, create_rev) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev',
+      ).run(key, value!, rev, createRev);
+      log.run(rev, key, 'put', value!, createRev, cur?.value ?? null, cur?.mod_rev ?? null, cur?.create_rev ?? null);
+      out = { key, value: value!, revision: String(rev), createRevision: String(createRev) };
+    }
+    if (rev > this.historyLimit) {
+      const through = rev - this.historyLimit;
+      c.stmt('DELETE FROM changes WHERE rev <= ?').run(through);
+      c.stmt("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(through);
+    }
+    return out;
   }
 
   // ---- watch polling ---------------------------------------------------------------------

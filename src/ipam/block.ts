@@ -156,7 +156,16 @@ export class AllocationBlock {
 
   /** A deep copy to change (the caller's read stays as it was). */
   clone(): AllocationBlock {
-    return new AllocationBlock(structuredClone(this.data));
+    // Attribute entries are never changed in place (new ones are appended, unused ones dropped),
+    // so copying the arrays is a deep enough copy.
+    const d = this.data;
+    return new AllocationBlock({
+      ...d,
+      allocations: d.allocations.slice(),
+      unallocated: d.unallocated.slice(),
+      attributes: d.attributes.slice(),
+      sequenceNumberForAllocation: { ...d.sequenceNumberForAllocation },
+    });
   }
 
   /**
@@ -354,7 +363,8 @@ export class AllocationBlock {
     if (handle !== undefined) want.handle_id = handle;
     if (attrs && Object.keys(attrs).length) want.secondary = sortedRecord(attrs);
     const key = JSON.stringify(want);
-    const found = this.data.attributes.findIndex((a) => JSON.stringify(a) === key);
+    // Compare the handle first: nearly every entry of a pod block has a different one.
+    const found = this.data.attributes.findIndex((a) => a.handle_id === want.handle_id && JSON.stringify(a) === key);
     if (found >= 0) return found;
     this.data.attributes.push(want);
     return this.data.attributes.length - 1;

@@ -22,7 +22,17 @@ export const DEFAULT_IPAM_CONFIG: Readonly<IPAMConfig> = { strictAffinity: false
 
 export async function getIPAMConfig(client: Client): Promise<IPAMConfig> {
   try {
-    const r = await client.get({ kind: 'IPAMConfiguration', name: 'default' });
+    return ipamConfigOf(await client.get({ kind: 'IPAMConfiguration', name: 'default' }));
+  } catch (e) {
+    if (isDatastoreError(e, 'NOT_FOUND')) return { ...DEFAULT_IPAM_CONFIG };
+    throw e;
+  }
+}
+
+/** The configuration an IPAMConfiguration resource holds; the defaults when there is none. */
+export function ipamConfigOf(r: Resource | undefined): IPAMConfig {
+  if (!r) return { ...DEFAULT_IPAM_CONFIG };
+  {
     const s = (r.spec ?? {}) as Record<string, unknown>;
     const cfg: IPAMConfig = {
       strictAffinity: s.strictAffinity === true,
@@ -33,9 +43,6 @@ export async function getIPAMConfig(client: Client): Promise<IPAMConfig> {
       cfg.kubeVirtVMAddressPersistence = s.kubeVirtVMAddressPersistence;
     }
     return cfg;
-  } catch (e) {
-    if (isDatastoreError(e, 'NOT_FOUND')) return { ...DEFAULT_IPAM_CONFIG };
-    throw e;
   }
 }
 

@@ -5,9 +5,11 @@
  *
  * Never a duplicate address: an address is handed out only by a successful CAS write of its
  * block, and every write is retried on conflict from a fresh read (at most `retries` times,
- * then "Max retries hit - excessive concurrent IPAM requests"). The handle is counted up before
- * the block is written and counted back down when the write fails, so a failure leaves nothing
- * behind; a process killed between the two leaves a handle count that `ipam check` reports.
+ * then "Max retries hit - excessive concurrent IPAM requests"). An assignment writes the block
+ * and its handle's count in one transaction (Calico writes the handle first, then the block,
+ * and a process killed in between leaves a count without addresses), so a failure at any point
+ * leaves nothing behind. Releases write the block, then count the handle down (a release killed
+ * in between leaves a handle count that `ipam check` reports, as in Calico).
  *
  * Differences from Calico, on purpose:
  *  - the walk over a pool's blocks starts where a host-seeded splitmix32 says, not Go's
@@ -19,12 +21,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IP, Prefix } from '../net/index.js';
 import type { Client } from '../datastore/client.js';
-import { isDatastoreError } from '../datastore/errors.js';
+import { isDatastoreError, NotFoundError } from '../datastore/errors.js';
+import { IPAM_CONFIG_KEY, resourceKey, resourcePrefix } from '../datastore/keys.js';
+import type { ReadReq } from '../datastore/kv.js';
 import type { Resource } from '../api/meta.js';
 import { AllocationBlock, AddressInUseError, NO_RESERVATIONS, type AddressFilter, type AllocationAttribute } from './block.js';
-import { getIPAMConfig, type IPAMConfig } from './config.js';
+import { getIPAMConfig, ipamConfigOf, type IPAMConfig } from './config.js';
 import { blockForIP, blockWalk, poolForIP, poolFromResource, poolSelectsNode, Reservations, type AllowedUse, type Pool } from './pools.js';
-import { IpamStore, affinityString, checkKeySegment, type Affinity, type Owner, type Versioned } from './store.js';
+import { IpamStore, affinityPrefix, affinityString, blockKey, checkKeySegment, handleKey, type Affinity, type Handle, type Owner, type Versioned } from './store.js';
 
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
 /** libcalico-go `datastoreRetries`. */
@@ -100,6 +104,13 @@ export interface IpamOptions {
   backoff?: (attempt: number) => Promise<void>;
 }
 
+/** An owner's affinities of one family and the blocks already read for them, by CIDR. */
+interface Prefetched {
+  affs: Versioned<Affinity>[];
+  blocks: Map<string, Versioned<AllocationBlock> | undefined>;
+  hint: string | undefined;
+}
+
 /** What one request reads before it starts (all at once). */
 interface Context {
   config: IPAMConfig;
@@ -119,6 +130,8 @@ export class Ipam {
   private readonly now: () => Date;
   private readonly retries: number;
   private readonly backoff: (attempt: number) => Promise<void>;
+  /** Per owner and family, the block this instance last assigned from. */
+  private readonly hints = new Map<string, Prefix>();
 
   constructor(
     readonly client: Client,
@@ -144,16 +157,6 @@ export class Ipam {
     return getIPAMConfig(this.client);
   }
 
-  private async context(): Promise<Context> {
-    const [config, pools, reservations] = await Promise.all([this.config(), this.pools(), this.reservations()]);
-    return { config, pools, reservations };
-  }
-
-  private async nodeLabels(hostname: string): Promise<Record<string, string>> {
-    const n: Resource = await this.client.store.get({ kind: 'Node', name: hostname });
-    return { ...(n.metadata.labels ?? {}) };
-  }
-
   // --- automatic assignment ------------------------------------------------------------------
 
   /** Assigns `num4` IPv4 and `num6` IPv6 addresses to `hostname` (libcalico-go `AutoAssign`). */
@@ -170,13 +173,43 @@ export class Ipam {
     checkKeySegment('hostname', args.hostname);
     const use = args.use ?? 'Workload';
     const owner: Owner = use === 'LoadBalancer' ? { type: 'virtual', name: 'load-balancer' } : { type: 'host', name: args.hostname };
-    const [ctx, labels] = await Promise.all([this.context(), use === 'LoadBalancer' ? Promise.resolve({}) : this.nodeLabels(args.hostname)]);
-    const v4 = num4 > 0 ? await this.autoAssignFamily(ctx, labels, owner, 4, num4, args, use) : empty(4);
-    const v6 = num6 > 0 ? await this.autoAssignFamily(ctx, labels, owner, 6, num6, args, use) : empty(6);
+    // Everything the request needs to read up front, in one round trip: the resources, this
+    // owner's affinities and the block it last assigned from (if this process did).
+    const families = ([4, 6] as const).filter((v) => (v === 4 ? num4 : num6) > 0);
+    const hints = families.map((v) => this.hints.get(`${affinityString(owner)}/${v}`));
+    const reqs: ReadReq[] = [{ prefix: resourcePrefix('IPPool') }, { prefix: resourcePrefix('IPReservation') }, { key: IPAM_CONFIG_KEY }, { key: resourceKey('Node', args.hostname) }];
+    families.forEach((v, i) => {
+      reqs.push({ prefix: affinityPrefix(owner, v) });
+      const hint = hints[i];
+      if (hint) reqs.push({ key: blockKey(hint) });
+    });
+    const { results } = await this.client.kv.readMany(reqs);
+    const store = this.client.store;
+    const ctx: Context = {
+      pools: store.fromPairs('IPPool', results[0]!).map(poolFromResource),
+      reservations: Reservations.fromResources(store.fromPairs('IPReservation', results[1]!)),
+      config: ipamConfigOf(store.fromPairs('IPAMConfiguration', results[2]!)[0]),
+    };
+    let labels: Record<string, string> = {};
+    if (use !== 'LoadBalancer') {
+      const node = store.fromPairs('Node', results[3]!)[0];
+      if (!node) throw new NotFoundError(`Node(${args.hostname})`);
+      labels = { ...(node.metadata.labels ?? {}) };
+    }
+    let at = 4;
+    const pre = families.map((v, i): Prefetched => {
+      const affs = this.store.affinitiesFrom(results[at++]!, v);
+      const hinted = hints[i] ? results[at++]![0] : undefined;
+      const b = hinted ? this.store.blockFromPair(hinted) : undefined;
+      return { affs, blocks: new Map(b ? [[b.value.cidr, b]] : []), hint: hints[i]?.toString() };
+    });
+    const prefetched = (v: 4 | 6): Prefetched => pre[families.indexOf(v)]!;
+    const v4 = num4 > 0 ? await this.autoAssignFamily(ctx, labels, owner, 4, num4, args, use, prefetched(4)) : empty(4);
+    const v6 = num6 > 0 ? await this.autoAssignFamily(ctx, labels, owner, 6, num6, args, use, prefetched(6)) : empty(6);
     return { v4, v6 };
   }
 
-  private async autoAssignFamily(ctx: Context, labels: Record<string, string>, owner: Owner, version: 4 | 6, num: number, args: AutoAssignArgs, use: AllowedUse): Promise<Assignments> {
+  private async autoAssignFamily(ctx: Context, labels: Record<string, string>, owner: Owner, version: 4 | 6, num: number, args: AutoAssignArgs, use: AllowedUse, pre: Prefetched): Promise<Assignments> {
     const { config, reservations } = ctx;
     const requested = version === 4 ? args.pools4 : args.pools6;
     const ofVersion = ctx.pools.filter((p) => p.cidr.version === version);
@@ -193,7 +226,7 @@ export class Ipam {
 
     // This host's blocks: those of usable pools first; empty ones of pools that no longer
     // select the host are given up.
-    const affs = await this.store.listAffinities(owner, version);
+    const affs = pre.affs;
     const remaining: Versioned<Affinity>[] = [];
     for (const a of affs) {
       const c = a.value.cidr;
@@ -217,6 +250,9 @@ export class Ipam {
       if (!out.msgs.includes(m)) out.msgs.push(m);
     };
     let owned = remaining.length;
+    // The block this process last used goes first: most of the time it still has room.
+    const hinted = remaining.findIndex((a) => a.value.cidr.toString() === pre.hint);
+    if (hinted > 0) remaining.unshift(...remaining.splice(hinted, 1));
 
     // Every turn either takes an address or uses up a candidate block; the bound only guards
     // against a datastore that keeps changing under us.
@@ -227,7 +263,7 @@ export class Ipam {
       }
       let found: { block: Versioned<AllocationBlock>; newlyClaimed: boolean } | undefined;
       try {
-        found = await this.findOrClaimBlock(config, owner, pools, remaining, reservations, owned < maxBlocks);
+        found = await this.findOrClaimBlock(config, owner, pools, remaining, reservations, owned < maxBlocks, pre.blocks);
       } catch (e) {
         if (e instanceof NoFreeBlocks) {
           if (config.strictAffinity) addMsg('No more free affine blocks and strict affinity enabled');
@@ -247,6 +283,7 @@ export class Ipam {
       if (found.newlyClaimed) owned++;
       const got = await this.assignFromBlock(found.block, num - out.ips.length, args.handle, args.attrs, owner, config.strictAffinity, reservations);
       out.ips.push(...got);
+      if (got.length) this.hints.set(`${affinityString(owner)}/${version}`, found.block.value.prefix);
     }
 
     // Borrowing: addresses from any block with room, whoever owns it.
@@ -276,16 +313,25 @@ export class Ipam {
    * The next block to assign from: one of `remaining` (this host's, popped as tried) with a free
    * address, else a newly claimed one. Throws NoFreeBlocks / BlockLimit.
    */
-  private async findOrClaimBlock(config: IPAMConfig, owner: Owner, pools: Pool[], remaining: Versioned<Affinity>[], reservations: AddressFilter, allowNewClaim: boolean): Promise<{ block: Versioned<AllocationBlock>; newlyClaimed: boolean }> {
+  private async findOrClaimBlock(config: IPAMConfig, owner: Owner, pools: Pool[], remaining: Versioned<Affinity>[], reservations: AddressFilter, allowNewClaim: boolean, blocks: Map<string, Versioned<AllocationBlock> | undefined>): Promise<{ block: Versioned<AllocationBlock>; newlyClaimed: boolean }> {
+    const mine = affinityString(owner);
     while (remaining.length) {
       const listed = remaining.shift()!;
       const cidr = listed.value.cidr;
       if (reservations.matchesWholePrefix(cidr)) continue;
+      // Past the first candidate, read the rest of this host's blocks at once (one round trip).
+      if (!blocks.has(cidr.toString())) {
+        const want = [listed, ...remaining].filter((a) => !blocks.has(a.value.cidr.toString()));
+        const got = await Promise.all(want.map((a) => this.store.getBlock(a.value.cidr)));
+        want.forEach((a, i) => blocks.set(a.value.cidr.toString(), got[i]));
+      }
       for (let attempt = 0; attempt < this.retries; attempt++) {
         // The affinity as listed on the first try, re-read after a conflict.
         const aff = attempt === 0 ? listed : await this.store.getAffinity(owner, cidr);
         if (!aff) break;
-        const b = await this.attemptBlock(attempt, () => this.blockFromAffinity(aff));
+        // A confirmed affinity and a block that agrees, as read: no need to read it again.
+        const known = attempt === 0 ? blocks.get(cidr.toString()) : undefined;
+        const b = known && aff.value.state === 'confirmed' && known.value.data.affinity === mine ? known : await this.attemptBlock(attempt, () => this.blockFromAffinity(aff));
         if (b === 'retry') continue;
         if (b !== 'give-up' && b.value.numFree(reservations) >= 1) return { block: b, newlyClaimed: false };
         break;
@@ -436,20 +482,23 @@ export class Ipam {
   private async assignFromBlock(start: Versioned<AllocationBlock>, num: number, handle: string | undefined, attrs: Record<string, string> | undefined, owner: Owner, affinityCheck: boolean, reservations: AddressFilter): Promise<{ ip: IP; block: Prefix }[]> {
     let cur: Versioned<AllocationBlock> | undefined = start;
     const mine = affinityString(owner);
+    // The handle as last read; most handles are new (one per pod), so assume so until told otherwise.
+    let handleNow: Versioned<Handle> | undefined;
     for (let attempt = 0; attempt < this.retries; attempt++) {
       if (!cur) return [];
       const b = cur.value.clone();
       if (affinityCheck && b.data.affinity !== null && b.data.affinity !== mine) return [];
       const ords = b.autoAssign(num, handle, attrs, reservations);
       if (ords.length === 0) return [];
-      if (handle !== undefined) await this.incrementHandle(handle, b.prefix, ords.length);
       try {
-        await this.store.updateBlock({ value: b, revision: cur.revision });
+        // The block and the handle's count change together or not at all.
+        if (handle === undefined) await this.store.updateBlock({ value: b, revision: cur.revision });
+        else await this.store.updateBlockAndHandle({ value: b, revision: cur.revision }, { id: handle, delta: ords.length, current: handleNow });
       } catch (e) {
-        if (handle !== undefined) await this.decrementHandle(handle, b.prefix, ords.length).catch(() => undefined);
         if (!isConflict(e)) throw e;
         await this.backoff(attempt);
-        cur = await this.store.getBlock(b.prefix);
+        if (handle !== undefined && (e as { id?: string }).id === handleKey(handle)) handleNow = await this.store.getHandle(handle);
+        else cur = await this.store.getBlock(b.prefix);
         continue;
       }
       return ords.map((o) => ({ ip: b.ip(o), block: b.prefix }));
@@ -458,32 +507,6 @@ export class Ipam {
   }
 
   // --- handles -------------------------------------------------------------------------------
-
-  private async incrementHandle(id: string, block: Prefix, n: number): Promise<void> {
-    const k = block.toString();
-    // Most handles are new (one per pod): try the create first, one round trip.
-    try {
-      await this.store.createHandle({ id, block: { [k]: n } });
-      return;
-    } catch (e) {
-      if (!isDatastoreError(e, 'ALREADY_EXISTS')) throw e;
-    }
-    for (let attempt = 0; attempt < this.retries; attempt++) {
-      const cur = await this.store.getHandle(id);
-      try {
-        if (!cur) await this.store.createHandle({ id, block: { [k]: n } });
-        else {
-          cur.value.block[k] = (cur.value.block[k] ?? 0) + n;
-          await this.store.updateHandle(cur);
-        }
-        return;
-      } catch (e) {
-        if (!isConflict(e)) throw e;
-        await this.backoff(attempt);
-      }
-    }
-    throw new IpamError('MAX_RETRIES', MAX_RETRIES_MESSAGE);
-  }
 
   private async decrementHandle(id: string, block: Prefix, n: number): Promise<void> {
     const k = block.toString();
@@ -537,13 +560,8 @@ export class Ipam {
           if (e instanceof AddressInUseError) throw new IpamError('ADDRESS_IN_USE', `${e.message}: ${args.ip.toString()}`);
           throw e;
         }
-        if (args.handle !== undefined) await this.incrementHandle(args.handle, cidr, 1);
-        try {
-          await this.store.updateBlock({ value: b, revision: cur.revision });
-        } catch (e) {
-          if (args.handle !== undefined) await this.decrementHandle(args.handle, cidr, 1).catch(() => undefined);
-          throw e;
-        }
+        if (args.handle === undefined) await this.store.updateBlock({ value: b, revision: cur.revision });
+        else await this.store.updateBlockAndHandle({ value: b, revision: cur.revision }, { id: args.handle, delta: 1, current: await this.store.getHandle(args.handle) });
         return;
       } catch (e) {
         if (!(isConflict(e) || e instanceof BlockClaimConflict || e instanceof StaleAffinity)) throw e;

@@ -61,6 +61,11 @@ export function affinityKey(owner: Owner, p: Prefix): string {
   return `${IPAM_ROOT}${owner.type}/${owner.name}/ipv${p.version}/block/${cidrKeyPart(p)}`;
 }
 
+/** Where one owner's affinities (of one family) are. */
+export function affinityPrefix(owner: Owner, version?: 4 | 6): string {
+  return `${IPAM_ROOT}${owner.type}/${owner.name}/${version ? `ipv${version}/` : ''}`;
+}
+
 export function handleKey(id: string): string {
   return `${IPAM_ROOT}handle/${id}`;
 }
@@ -134,36 +139,84 @@ export class IpamStore {
 
   // blocks
 
+  /**
+   * Blocks as last read or written, by key: a read that finds the same revision skips decoding.
+   * Callers get copies, so what is cached is never changed.
+   */
+  private readonly blocks = new Map<string, Versioned<AllocationBlock>>();
+
+  private remember(key: string, v: Versioned<AllocationBlock>): Versioned<AllocationBlock> {
+    this.blocks.set(key, { value: v.value.clone(), revision: v.revision });
+    return v;
+  }
+
+  /** A block read some other way (`kv.readMany`), decoded unless the same revision is cached. */
+  blockFromPair(p: KVPair): Versioned<AllocationBlock> {
+    const known = this.blocks.get(p.key);
+    if (known?.revision === p.revision) return { value: known.value.clone(), revision: p.revision };
+    return this.remember(p.key, { value: decodeBlock(p.value), revision: p.revision });
+  }
+
   async getBlock(cidr: Prefix): Promise<Versioned<AllocationBlock> | undefined> {
+    const key = blockKey(cidr);
     try {
-      const p = await this.kv.get(blockKey(cidr));
-      return { value: decodeBlock(p.value), revision: p.revision };
+      return this.blockFromPair(await this.kv.get(key));
     } catch (e) {
-      if (notFound(e)) return undefined;
+      if (notFound(e)) {
+        this.blocks.delete(key);
+        return undefined;
+      }
       throw e;
     }
   }
 
   async listBlocks(version?: 4 | 6): Promise<Versioned<AllocationBlock>[]> {
     const { pairs } = await this.kv.list(blockPrefix(version));
-    return pairs.filter((p) => /\/block\/[^/]+$/.test(p.key)).map((p) => ({ value: decodeBlock(p.value), revision: p.revision }));
+    return pairs
+      .filter((p) => /\/block\/[^/]+$/.test(p.key))
+      .map((p) => this.blockFromPair(p));
   }
 
   /** AlreadyExistsError when another writer created it first. */
   async createBlock(b: AllocationBlock): Promise<Versioned<AllocationBlock>> {
-    const p = await this.kv.create(blockKey(b.prefix), encodeBlock(b));
-    return { value: b, revision: p.revision };
+    const key = blockKey(b.prefix);
+    const p = await this.kv.create(key, encodeBlock(b));
+    return this.remember(key, { value: b, revision: p.revision });
   }
 
   /** CAS on the revision read; the sequence number goes up by one on every write. */
   async updateBlock(v: Versioned<AllocationBlock>): Promise<Versioned<AllocationBlock>> {
     v.value.bumpSequence();
-    const p = await this.kv.update(blockKey(v.value.prefix), encodeBlock(v.value), v.revision);
-    return { value: v.value, revision: p.revision };
+    const key = blockKey(v.value.prefix);
+    const p = await this.kv.update(key, encodeBlock(v.value), v.revision);
+    return this.remember(key, { value: v.value, revision: p.revision });
+  }
+
+  /**
+   * Writes a block (CAS on its revision) and adds `delta` addresses of it to a handle, in one
+   * transaction: the handle is created when `handle.current` is undefined (AlreadyExistsError
+   * naming the handle's key if it exists after all), else updated with CAS on its revision.
+   */
+  async updateBlockAndHandle(v: Versioned<AllocationBlock>, handle: { id: string; delta: number; current: Versioned<Handle> | undefined }): Promise<Versioned<AllocationBlock>> {
+    v.value.bumpSequence();
+    const key = blockKey(v.value.prefix);
+    const cidr = v.value.prefix.toString();
+    const hk = handleKey(handle.id);
+    const cur = handle.current;
+    const counts = { ...(cur?.value.block ?? {}) };
+    counts[cidr] = (counts[cidr] ?? 0) + handle.delta;
+    const hv = encodeHandle({ id: handle.id, block: counts });
+    const [written] = await this.kv.txn([
+      { op: 'update', key, value: encodeBlock(v.value), revision: v.revision },
+      cur ? { op: 'update', key: hk, value: hv, revision: cur.revision } : { op: 'create', key: hk, value: hv },
+    ]);
+    return this.remember(key, { value: v.value, revision: written!.revision });
   }
 
   async deleteBlock(v: Versioned<AllocationBlock>): Promise<void> {
-    await this.kv.delete(blockKey(v.value.prefix), v.revision);
+    const key = blockKey(v.value.prefix);
+    await this.kv.delete(key, v.revision);
+    this.blocks.delete(key);
   }
 
   // affinities
@@ -180,8 +233,12 @@ export class IpamStore {
 
   /** One owner's affinities (of one IP version), or everyone's. */
   async listAffinities(owner?: Owner, version?: 4 | 6): Promise<Versioned<Affinity>[]> {
-    const prefixes = owner ? [`${IPAM_ROOT}${owner.type}/${owner.name}/${version ? `ipv${version}/` : ''}`] : [`${IPAM_ROOT}host/`, `${IPAM_ROOT}virtual/`];
-    const pairs = (await Promise.all(prefixes.map((p) => this.kv.list(p)))).flatMap((r) => r.pairs);
+    const prefixes = owner ? [affinityPrefix(owner, version)] : [`${IPAM_ROOT}host/`, `${IPAM_ROOT}virtual/`];
+    return this.affinitiesFrom((await Promise.all(prefixes.map((p) => this.kv.list(p)))).flatMap((r) => r.pairs), version);
+  }
+
+  /** The affinities among pairs read from an affinity prefix. */
+  affinitiesFrom(pairs: readonly KVPair[], version?: 4 | 6): Versioned<Affinity>[] {
     const out: Versioned<Affinity>[] = [];
     for (const p of pairs) {
       const k = parseAffinityKey(p.key);

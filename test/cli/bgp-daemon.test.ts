@@ -27,7 +27,7 @@ function startDaemon(name: string, yaml: string): { proc: ChildProcess; socket: 
   return { proc, socket, file };
 }
 
-async function until<T>(f: () => Promise<T | undefined | false>, ms = 8000): Promise<T> {
+async function until<T>(f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await f().catch(() => undefined);

@@ -13,11 +13,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EtcdBackend } from '../../src/datastore/etcd.js';
 import type { KVBackend } from '../../src/datastore/kv.js';
@@ -26,6 +24,7 @@ import { ResourceStore } from '../../src/datastore/resources.js';
 import { SqliteBackend } from '../../src/datastore/sqlite.js';
 import { watchKV, type WatchEvent } from '../../src/datastore/watcher.js';
 import { etcdSkipReason, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { LineWorker } from '../helpers/line-worker.js';
 
 const WORKERS = 4;
 const INCREMENTS = 100;
@@ -35,112 +34,22 @@ const PHASE_TIMEOUT_MS = 60_000;
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const workerScript = join(root, 'test/helpers/datastore-worker.ts');
 
-interface Msg {
-  event: string;
-  id: number;
-  [k: string]: unknown;
-}
-
-/** A worker process with a queue of the JSON lines it printed. */
-class Worker {
-  readonly child: ChildProcess;
-  private lines: Msg[] = [];
-  private waiting: ((m: Msg) => void) | undefined;
-  private stderr = '';
-  private exited = false;
-
-  constructor(target: string, id: number) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', workerScript, target, String(id), String(INCREMENTS), String(APPLIES)], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      let m: Msg;
-      try {
-        m = JSON.parse(l) as Msg;
-      } catch {
-        m = { event: 'garbage', id, line: l };
-      }
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = undefined;
-        w(m);
-      } else this.lines.push(m);
-    });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.child.on('exit', (code, sig) => {
-      this.exited = true;
-      this.waiting?.({ event: 'exited', id, code, sig, stderr: this.stderr.slice(-2000) });
-      this.waiting = undefined;
-    });
-  }
-
-  send(cmd: string): void {
-    this.child.stdin!.write(`${cmd}\n`);
-  }
-
-  /** The next message; a timeout, an exit or an error message fails the test with the details. */
-  async next(expect: string): Promise<Msg> {
-    let timer: NodeJS.Timeout | undefined;
-    const m = this.lines.shift() ??
-      (this.exited
-        ? { event: 'exited', id: -1, stderr: this.stderr.slice(-2000) }
-        : await new Promise<Msg>((res) => {
-            this.waiting = res;
-            timer = setTimeout(() => {
-              this.waiting = undefined;
-              res({ event: 'timeout', id: -1 });
-            }, PHASE_TIMEOUT_MS);
-          }));
-    clearTimeout(timer);
-    if (m.event !== expect) throw new Error(`worker ${this.child.pid}: expected "${expect}", got ${JSON.stringify(m)}`);
-    return m;
-  }
-
-  /** Kill by PID if still running. */
-  kill(): void {
-    if (!this.exited && this.child.pid) {
-      try {
-        process.kill(this.child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-
-  async exit(): Promise<void> {
-    if (this.exited) return;
-    const done = new Promise<void>((r) => this.child.once('exit', () => r()));
-    this.send('exit');
-    const timer = setTimeout(() => this.kill(), 10_000);
-    await done;
-    clearTimeout(timer);
-  }
-}
-
-const running = new Set<Worker>();
-process.on('exit', () => {
-  for (const w of running) w.kill();
-});
-
 function contend(name: string, target: () => string, connect: () => KVBackend): void {
   describe(`${WORKERS} processes on one resource: ${name}`, () => {
-    let workers: Worker[] = [];
+    let workers: LineWorker[] = [];
     let kv: KVBackend;
     let store: ResourceStore;
 
     before(async () => {
       kv = connect();
       store = new ResourceStore(kv);
-      workers = Array.from({ length: WORKERS }, (_, i) => new Worker(target(), i));
-      for (const w of workers) running.add(w);
+      workers = Array.from({ length: WORKERS }, (_, i) => new LineWorker(root, workerScript, [target(), String(i), String(INCREMENTS), String(APPLIES)], i, PHASE_TIMEOUT_MS));
       await Promise.all(workers.map((w) => w.next('ready')));
     });
     after(async () => {
       await Promise.all(workers.map((w) => w.exit()));
       for (const w of workers) {
         w.kill();
-        running.delete(w);
       }
       await kv?.close();
     });

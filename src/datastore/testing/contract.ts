@@ -185,6 +185,100 @@ export function runContractSuite(name: string, make: () => Promise<BackendHarnes
         assert.equal((await kv.get(`${p}counter`)).value, String(workers * perWorker));
         assert.ok(conflicts >= 0);
       });
+
+      it('txn applies every op or none; the first failing condition is the error', async () => {
+        const p = ns();
+        const a = await kv.create(`${p}a`, 'a0');
+        const b = await kv.create(`${p}b`, 'b0');
+        const snapshot = async () => (await kv.list(p)).pairs.map((x) => [x.key.slice(p.length), x.value, x.revision]);
+        const before = await snapshot();
+        const failing: [Parameters<KVBackend['txn']>[0], string, string][] = [
+          [[{ op: 'update', key: `${p}a`, value: 'a1', revision: a.revision }, { op: 'create', key: `${p}b`, value: 'x' }], 'ALREADY_EXISTS', `${p}b`],
+          [[{ op: 'create', key: `${p}c`, value: 'c' }, { op: 'update', key: `${p}b`, value: 'b1', revision: a.revision }], 'UPDATE_CONFLICT', `${p}b`],
+          [[{ op: 'create', key: `${p}c`, value: 'c' }, { op: 'delete', key: `${p}nope` }], 'NOT_FOUND', `${p}nope`],
+          [[{ op: 'update', key: `${p}nope`, value: 'n' }], 'NOT_FOUND', `${p}nope`],
+        ];
+        for (const [ops, code, key] of failing) {
+          await assert.rejects(kv.txn(ops), (e: { code?: string; message?: string }) => e.code === code && String(e.message).includes(key));
+          assert.deepEqual(await snapshot(), before, `nothing written by a failed ${code} txn`);
+        }
+        await assert.rejects(kv.txn([{ op: 'create', key: `${p}d`, value: '1' }, { op: 'delete', key: `${p}d` }]), /names .*d twice/);
+
+        const out = await kv.txn([
+          { op: 'update', key: `${p}a`, value: 'a1', revision: a.revision },
+          { op: 'create', key: `${p}c`, value: 'c0' },
+          { op: 'delete', key: `${p}b`, revision: b.revision },
+        ]);
+        assert.deepEqual(
+          out.map((x) => [x.key.slice(p.length), x.value]),
+          [
+            ['a', 'a1'],
+            ['c', 'c0'],
+            ['b', 'b0'],
+          ],
+        );
+        assert.ok(BigInt(out[0]!.revision) > BigInt(b.revision));
+        assert.equal(out[1]!.createRevision, out[1]!.revision);
+        assert.equal(out[0]!.createRevision, a.createRevision);
+        assert.deepEqual((await snapshot()).map((x) => x.slice(0, 2)), [
+          ['a', 'a1'],
+          ['c', 'c0'],
+        ]);
+        assert.equal((await kv.get(`${p}a`)).revision, out[0]!.revision);
+      });
+
+      it('readMany: prefixes and keys from one snapshot', async () => {
+        const p = ns();
+        await kv.create(`${p}a/2`, 'two');
+        await kv.create(`${p}a/1`, 'one');
+        await kv.create(`${p}ab`, 'ab');
+        const last = await kv.create(`${p}b`, 'b');
+        const { results, revision } = await kv.readMany([{ prefix: `${p}a/` }, { key: `${p}b` }, { key: `${p}missing` }, { prefix: `${p}none/` }, { key: `${p}a` }]);
+        assert.deepEqual(
+          results.map((r) => r.map((x) => [x.key.slice(p.length), x.value])),
+          [
+            [
+              ['a/1', 'one'],
+              ['a/2', 'two'],
+            ],
+            [['b', 'b']],
+            [],
+            [],
+            [],
+          ],
+        );
+        assert.equal(results[1]![0]!.revision, last.revision);
+        assert.ok(BigInt(revision) >= BigInt(last.revision));
+        assert.deepEqual(await kv.readMany([]), { results: [], revision: await kv.revision() });
+      });
+
+      it('txn: concurrent transfers between two keys keep their sum', async () => {
+        const p = ns();
+        await kv.create(`${p}x`, '100');
+        await kv.create(`${p}y`, '100');
+        await Promise.all(
+          Array.from({ length: 6 }, async (_, w) => {
+            for (let i = 0; i < 10; i++) {
+              for (;;) {
+                const [x, y] = await Promise.all([kv.get(`${p}x`), kv.get(`${p}y`)]);
+                const d = w % 2 === 0 ? 1 : -1;
+                try {
+                  await kv.txn([
+                    { op: 'update', key: `${p}x`, value: String(Number(x.value) - d), revision: x.revision },
+                    { op: 'update', key: `${p}y`, value: String(Number(y.value) + d), revision: y.revision },
+                  ]);
+                  break;
+                } catch (e) {
+                  if ((e as { code?: string }).code !== 'UPDATE_CONFLICT') throw e;
+                }
+              }
+            }
+          }),
+        );
+        const [x, y] = await Promise.all([kv.get(`${p}x`), kv.get(`${p}y`)]);
+        assert.equal(Number(x.value) + Number(y.value), 200);
+        assert.equal(x.value, '100');
+      });
     });
 
     describe('raw watch', () => {
