@@ -269,3 +269,29 @@ test('stale and pending affinities are repaired', async () => {
   assert.equal(rb.v4.ips.length, 1);
   assert.equal(await ipam.store.getAffinity({ type: 'host', name: 'b' }, cidr), undefined);
 });
+
+test('a conflict that never ends hits the retry bound with a clear error and leaves nothing behind', async () => {
+  const kv = new MemoryBackend();
+  const client = new Client(kv);
+  await client.create({ apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.0.0.0/24' } });
+  await client.create({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'a' }, spec: {} });
+  const ipam = new Ipam(client, { backoff: async () => undefined, retries: 5 });
+  // claim the block first, then make every later block write lose its race
+  await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'first' });
+  const before = (await kv.list('/calico/ipam/')).pairs.map((p) => [p.key, p.value]);
+  const realTxn = kv.txn.bind(kv);
+  let attempts = 0;
+  kv.txn = async (ops) => {
+    if (ops.some((o) => o.key.includes('/block/'))) {
+      attempts++;
+      const { UpdateConflictError } = await import('../datastore/errors.js');
+      throw new UpdateConflictError(ops[0]!.key, 'someone else wrote it');
+    }
+    return realTxn(ops);
+  };
+  const r = await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'second' });
+  assert.equal(r.v4.error?.code, 'MAX_RETRIES');
+  assert.equal(partialFulfillmentMessage(r.v4), 'Assigned 0 out of 1 requested IPv4 addresses; Max retries hit - excessive concurrent IPAM requests');
+  assert.equal(attempts, 5);
+  assert.deepEqual((await kv.list('/calico/ipam/')).pairs.map((p) => [p.key, p.value]), before, 'no handle, no allocation, nothing half-written');
+});

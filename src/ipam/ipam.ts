@@ -281,7 +281,16 @@ export class Ipam {
         throw e;
       }
       if (found.newlyClaimed) owned++;
-      const got = await this.assignFromBlock(found.block, num - out.ips.length, args.handle, args.attrs, owner, config.strictAffinity, reservations);
+      let got: { ip: IP; block: Prefix }[];
+      try {
+        got = await this.assignFromBlock(found.block, num - out.ips.length, args.handle, args.attrs, owner, config.strictAffinity, reservations);
+      } catch (e) {
+        // What was assigned so far is the caller's to keep or release: return it with the reason.
+        if (!(e instanceof IpamError)) throw e;
+        addMsg(e.message);
+        out.error = e;
+        return out;
+      }
       out.ips.push(...got);
       if (got.length) this.hints.set(`${affinityString(owner)}/${version}`, found.block.value.prefix);
     }
