@@ -21,10 +21,18 @@ export class ControlError extends Error {
 }
 
 /** Serves `speaker` on a unix socket at `path` (a stale socket file is replaced). */
-export async function serveControl(path: string, speaker: Speaker): Promise<{ close(): void }> {
+export function serveControl(path: string, speaker: Speaker): Promise<{ close(): void }> {
+  return serveLines(path, (line) => answer(speaker, line), 'speaker');
+}
+
+/**
+ * A line-JSON unix socket server: each request line gets `answer(line)` as one JSON line. A
+ * socket file left by a dead process is replaced; one something still answers on is refused
+ * (`another <what> is already serving <path>`). Shared with the agent's status socket.
+ */
+export async function serveLines(path: string, answer: (line: string) => ControlAnswer | Promise<ControlAnswer>, what: string): Promise<{ close(): void }> {
   mkdirSync(dirname(path), { recursive: true });
   if (existsSync(path)) {
-    // A socket left by a dead speaker: refuse only if something still answers on it.
     const alive = await new Promise<boolean>((resolve) => {
       const c = net.connect(path);
       c.once('connect', () => {
@@ -33,11 +41,12 @@ export async function serveControl(path: string, speaker: Speaker): Promise<{ cl
       });
       c.once('error', () => resolve(false));
     });
-    if (alive) throw new ControlError(`another speaker is already serving ${path}`);
+    if (alive) throw new ControlError(`another ${what} is already serving ${path}`);
     unlinkSync(path);
   }
   const server = net.createServer((sock) => {
     let buf = '';
+    let chain = Promise.resolve();
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       buf += chunk;
@@ -45,7 +54,16 @@ export async function serveControl(path: string, speaker: Speaker): Promise<{ cl
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        sock.write(JSON.stringify(answer(speaker, line)) + '\n');
+        // Answers go out in request order even when some are asynchronous.
+        chain = chain.then(async () => {
+          let a: ControlAnswer;
+          try {
+            a = await answer(line);
+          } catch (e) {
+            a = { ok: false, error: (e as Error).message };
+          }
+          if (!sock.destroyed) sock.write(JSON.stringify(a) + '\n');
+        });
       }
     });
     sock.on('error', () => {});

@@ -125,6 +125,7 @@ describe('resolveCollision', () => {
     const peer: OpenMessage = { ...LOWER, capabilities: { ...LOWER.capabilities, gracefulRestart } };
     const est = holding(config, 'outgoing', 'Established', peer);
     assert.equal(resolveCollision(config, peer, second(config, est, 'incoming'), est), 'dumpOther');
+    assert.equal(resolveCollision(config, peer, second(config, est, 'outgoing'), est), 'dumpOther');
     const out = step(config, est, { type: 'OpenCollisionDump' });
     assert.deepEqual(out.effects.find((e) => e.type === 'down'), {
       type: 'down',
@@ -132,6 +133,23 @@ describe('resolveCollision', () => {
       graceful: true,
       notification: { code: 6, subcode: 7, data: new Uint8Array(0) },
     });
+  });
+
+  it('against Established with graceful restart exchanged, a connection from before the session was up is an ordinary collision: Established wins', () => {
+    // Both sides connected at once; the session came up on one connection while the peer's OPEN was
+    // still on its way on the other. The peer (BIRD, FRR) sees its side Established too and dumps the
+    // other connection: taking it for a restart would dump ours as well, and both would be lost.
+    const gracefulRestart = { restartTime: 120, restarting: false, notification: true, families: [] };
+    const config: FsmConfig = { ...LOCAL, capabilities: { gracefulRestart } };
+    for (const peer of [LOWER, HIGHER].map((o): OpenMessage => ({ ...o, capabilities: { ...o.capabilities, gracefulRestart } }))) {
+      for (const d of ['outgoing', 'incoming'] as const) {
+        const pre = holding(config, d, 'OpenConfirm', peer);
+        const sec = second(config, pre, d === 'outgoing' ? 'incoming' : 'outgoing'); // while the session was being set up
+        const est = step(config, pre, { type: 'KeepAliveMsg' }).state;
+        assert.equal(est.state, 'Established');
+        assert.equal(resolveCollision(config, peer, sec, est), 'dumpReceiving', `${d}, peer ${peer.bgpId}`);
+      }
+    }
   });
 });
 

@@ -11,18 +11,27 @@
  *                     Resolution and closes) and discard it;
  *   'dumpOther'     - step the other FSM with OpenCollisionDump and discard it, then step the receiving one
  *                     with BGPOpen; it is now the peer's FSM.
- * An FSM dumped this way ends in Idle with no timer and `started` false: it is finished, not restarting.
- * A second FSM whose connection fails (it falls back to Active or Idle) is discarded too while the peer's FSM
- * carries on; if the peer's FSM was the one that failed, the second one becomes the peer's FSM. A connection
- * attempt that fails after its FSM took the other connection concerns no FSM: drop the event.
+ * An FSM dumped this way ends in Idle with no timer and `started` false: it is finished, not restarting. So if it
+ * was the peer's FSM, the survivor becomes the peer's FSM at once (not only once it is Established): should the
+ * surviving connection fail too, its FSM goes on connecting after the back-off, where the finished one would
+ * leave the peer in Idle for good. A second FSM whose connection fails (it falls back to Active or Idle) is
+ * discarded too while the peer's FSM carries on; if the peer's FSM was the one that failed, the second one
+ * becomes the peer's FSM. A connection attempt that fails after its FSM took the other connection concerns no
+ * FSM: drop the event.
  *
  * Who wins (RFC 4271 §6.8): the connection initiated by the speaker with the higher BGP Identifier, compared as
  * uint32; on equal identifiers (allowed between ASes, RFC 6286 §2.3) the one initiated by the higher AS. Only an
  * `other` in OpenConfirm or Established is considered (an OpenSent one has not yet shown the peer's OPEN; RFC
  * 4271 makes that check optional and tortie skips it: that connection's own OPEN triggers the check later).
  * Against Established:
- *   - graceful restart exchanged: the new connection wins. The peer opening a new session while ours looks
- *     Established means it restarted (RFC 4724 §4.2); the old session goes down gracefully.
+ *   - graceful restart exchanged and the receiving connection completed after the session was Established (its
+ *     FSM, from `secondConnection`, counts as many Established transitions as the session's): the new
+ *     connection wins. The peer opening a new session while ours looks Established means it restarted (RFC 4724
+ *     §4.2); the old session goes down gracefully. A connection that was already there while the session was
+ *     being set up is no restart but the other half of an ordinary collision, decided as below — as BIRD and FRR
+ *     do (they take a connection for a restart only if it arrives while the session is Established). Taking it
+ *     for a restart would dump our Established session while the peer, seeing its side Established too, dumps
+ *     the new connection: both connections lost;
  *   - else with collisionDetectEstablishedState: the identifier rule above (RFC 4271 §8.1.1);
  *   - else the Established session wins (RFC 4271 §6.8 default).
  */
@@ -86,7 +95,8 @@ export function resolveCollision(config: FsmConfig, open: OpenMessage, receiving
   // An OPEN that will be refused must not cost the other connection its life: stepping it sends the error.
   if (isNotificationSpec(negotiate(config, localOpen(config), open))) return 'none';
   if (other.state === 'Established') {
-    if (grExchanged(config, other.negotiated)) return 'dumpOther';
+    const afterEstablished = receiving.establishedTransitions === other.establishedTransitions;
+    if (afterEstablished && grExchanged(config, other.negotiated)) return 'dumpOther';
     if (!config.collisionDetectEstablishedState) return 'dumpReceiving';
   }
   const winner = winningDirection(config, open);

@@ -7,7 +7,11 @@
  *  - Collisions (RFC 4271 §6.8): while a session is being set up both sides may connect, so a
  *    peer can have two connections, each with its own FSM. The FSM decides which survives
  *    (`connectionDisposition`, `resolveCollision`); the driver keeps a `main` and an optional
- *    `second` connection and promotes the second when the main one dies.
+ *    `second` connection. Exactly one FSM is the session's: when the main connection loses a
+ *    collision, or fails while a second one is alive, the second becomes the main one at once
+ *    (`replaceMain`) — a dumped FSM is finished (Idle, not started) and must never stay the
+ *    session's, or a survivor that fails afterwards would leave the peer in Idle for good. A
+ *    connection that is neither main nor second is retired: its timers cleared, its socket closed.
  *  - UPDATEs are built when the socket can take them (STYLE.md 6): the RIB is asked for the next
  *    UPDATE bytes only when the socket is writable ('drain'), so a slow peer never makes us queue
  *    a whole table in memory and KEEPALIVEs never wait behind megabytes of UPDATEs.
@@ -165,6 +169,7 @@ export class Session {
 
   /** AutomaticStop with restart: Cease (e.g. Other Configuration Change), then reconnect after the back-off. */
   reset(cause: { subcode?: number; message?: string; data?: Uint8Array } = {}): void {
+    if (this.second) this.apply(this.second, { type: 'AutomaticStop', restart: false, ...cause });
     this.apply(this.main, { type: 'AutomaticStop', restart: true, ...cause });
   }
 
@@ -273,6 +278,7 @@ export class Session {
             e.timer,
             this.deps.setTimer(() => {
               conn.timers.delete(e.timer);
+              if (conn !== this.main && conn !== this.second) return; // a retired connection's late timer
               if (!conn.dead || e.timer === 'idleHold' || e.timer === 'connectRetry') this.apply(conn, timerEvent(e.timer));
             }, e.ms),
           );
@@ -311,16 +317,47 @@ export class Session {
         }
       }
     }
+    // A second connection that went down (e.g. Idle with its IdleHold timer) was let go by its
+    // 'close': nothing of it may run on (a late timer would restart an FSM nobody owns).
+    if (conn !== this.main && conn !== this.second) this.retire(conn);
   }
 
-  /** The second connection won (e.g. a collision resolved in its favour): it becomes the main one. */
+  /** The second connection reached Established while the main one never got the peer's OPEN: the second wins. */
   private promote(): void {
     const old = this.main;
+    // The loser of a collision gets Cease/Connection Collision Resolution (RFC 4271 §6.8).
+    if (old.socket && (old.fsm.state === 'OpenSent' || old.fsm.state === 'OpenConfirm')) {
+      const r = step(this.config.fsm, old.fsm, { type: 'OpenCollisionDump' });
+      old.fsm = r.state;
+      this.run(old, r.effects);
+    }
+    // Called from the second's 'established' effect: `apply` reports the state change.
     this.main = this.second!;
     this.second = undefined;
-    for (const h of old.timers.values()) this.deps.clearTimer(h);
-    old.timers.clear();
-    this.closeSocket(old);
+    this.retire(old);
+  }
+
+  /**
+   * The second connection becomes the session's (the main one lost a collision or its connection):
+   * the old main is retired, and the session's state is now the new main's.
+   */
+  private replaceMain(next: Conn): void {
+    const old = this.main;
+    const before = old.fsm.state;
+    this.main = next;
+    if (this.second === next) this.second = undefined;
+    this.retire(old);
+    if (next.fsm.state !== before) {
+      this.since = this.deps.now();
+      this.handlers.stateChange?.(this, next.fsm.state);
+    }
+  }
+
+  /** A connection no FSM of the session owns any more: no timer of it runs, its socket is closed. */
+  private retire(conn: Conn): void {
+    for (const h of conn.timers.values()) this.deps.clearTimer(h);
+    conn.timers.clear();
+    this.closeSocket(conn);
   }
 
   private connect(conn: Conn): void {
@@ -394,14 +431,13 @@ export class Session {
     conn.socket = undefined;
     conn.dead = true;
     this.apply(conn, { type: 'TcpConnectionFails' });
-    if (conn === this.second && conn.fsm.state === 'Idle') this.second = undefined;
-    else if (conn === this.main && this.second && this.main.fsm.state === 'Idle' && this.second.fsm.state !== 'Idle') {
-      // The surviving connection carries on as the session.
-      const m = this.main;
-      for (const h of m.timers.values()) this.deps.clearTimer(h);
-      m.timers.clear();
-      this.main = this.second;
+    if (conn === this.second) {
+      // The second connection is gone (its FSM fell back to Active or Idle): the main one carries on alone.
       this.second = undefined;
+      this.retire(conn);
+    } else if (conn === this.main && this.second) {
+      // The main connection is gone while a second one is alive: that one carries on as the session.
+      this.replaceMain(this.second);
     }
   }
 
@@ -457,11 +493,17 @@ export class Session {
         const other = conn === this.main ? this.second : this.main;
         if (other && this.second) {
           const verdict = resolveCollision(this.config.fsm, open, conn.fsm, other.fsm);
-          if (verdict === 'dumpReceiving') {
-            this.apply(conn, { type: 'OpenCollisionDump' });
-            return;
+          // The loser is stepped with OpenCollisionDump (Cease 6/7, Idle, not started: finished). A
+          // losing second connection is let go by its 'close' (see run); if the main one lost, the
+          // survivor takes its place now, so that the session's FSM is the one still connecting
+          // (and retrying if its connection fails in turn).
+          const loser = verdict === 'dumpReceiving' ? conn : verdict === 'dumpOther' ? other : undefined;
+          if (loser) {
+            const survivor = loser === conn ? other : conn;
+            this.apply(loser, { type: 'OpenCollisionDump' });
+            if (loser === this.main) this.replaceMain(survivor);
+            if (loser === conn) return;
           }
-          if (verdict === 'dumpOther') this.apply(other, { type: 'OpenCollisionDump' });
         }
         this.apply(conn, { type: 'BGPOpen', open });
         break;

@@ -6,7 +6,9 @@
  */
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { Speaker, type PeerSpec } from './speaker.js';
+import { until as untilOr } from './testing/loopback.js';
 
 const speakers: Speaker[] = [];
 afterEach(async () => {
@@ -26,15 +28,7 @@ const peer = (to: { port: number; address: string }, as: number, from: string, e
   localAddress: from,
   ...extra,
 });
-async function until<T>(f: () => T | undefined | false, ms = 8000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = <T>(f: () => T | undefined | false, ms = 8000): Promise<T> => untilOr(f, ms);
 
 describe('graceful restart: the restarting speaker', () => {
   it('sets the R bit and defers its UPDATEs until the peer has sent End-of-RIB', async () => {
@@ -82,5 +76,44 @@ describe('graceful restart: the restarting speaker', () => {
     await until(() => a.s.routes().some((r) => r.prefix === '10.2.0.0/24') && b.s.routes().some((r) => r.prefix === '10.1.0.0/24'));
     const took = Date.now() - t0;
     assert.ok(took >= 900 && took < 3000, `released after ${took} ms (cap 1000 ms)`);
+  });
+
+  it('the grace window closes when its timer fires, even if the clock reads a millisecond short', () => {
+    // node's timers run on a monotonic millisecond clock and Date.now() on another: a 400 ms timer
+    // can fire when Date.now() says 399 ms have passed (about 1 in 50 on this machine). Fake timers
+    // and a clock that reads exactly that make it deterministic: the deferral must end at the grace
+    // timer, not at the 20 s cap, when the only peer is still down.
+    let now = 1_000_000;
+    const timers = new Map<number, { fn: () => void; ms: number }>();
+    let next = 1;
+    const s = new Speaker({
+      routerId: '10.0.0.2',
+      asNumber: 65002,
+      listen: false,
+      restarting: { graceMs: 400, deferralMs: 20_000 },
+      deps: {
+        // A connection that never completes (nobody answers): the peer stays down.
+        connect: () => Object.assign(new EventEmitter(), { destroyed: false, destroy() {}, setNoDelay() {}, write: () => true }) as never,
+        setTimer: (fn, ms) => {
+          timers.set(next, { fn, ms });
+          return next++;
+        },
+        clearTimer: (h) => void timers.delete(h as number),
+        now: () => now,
+        listen: async () => ({ close() {}, port: 0 }),
+      },
+    });
+    speakers.push(s);
+    const ends: string[] = [];
+    s.on('deferralEnd', (why: string) => ends.push(why));
+    s.setPeers([{ address: '127.0.0.65', port: 1, asNumber: 65003 }]);
+    assert.equal(s.deferringSelection, true);
+    const grace = [...timers].find(([, t]) => t.ms === 400);
+    assert.ok(grace, 'a grace timer of 400 ms');
+    now += 399; // the timer fires; the clock is a millisecond behind it
+    timers.delete(grace[0]);
+    grace[1].fn();
+    assert.equal(s.deferringSelection, false, 'deferral over once the grace window has passed');
+    assert.deepEqual(ends, ['End-of-RIB from every peer']);
   });
 });

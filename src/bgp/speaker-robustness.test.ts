@@ -8,21 +8,13 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Speaker } from './speaker.js';
+import { until } from './testing/loopback.js';
 
 const speakers: Speaker[] = [];
 afterEach(async () => {
   for (const s of speakers.splice(0)) await s.close();
 });
 
-async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('speaker: attributes too large for a message', () => {
   it('withdraws the route at the peer instead of throwing; other routes still go out', async () => {

@@ -12,6 +12,7 @@ import { Speaker, type BestEvent, type PeerSpec } from './speaker.js';
 import { encodeEndOfRib, encodeKeepalive, encodeOpen, encodeRouteRefresh, encodeUpdates, Framer, type Capability } from './wire/index.js';
 import { p4 } from './types.js';
 import { v4Parse } from '../net/index.js';
+import { until } from './testing/loopback.js';
 
 const speakers: Speaker[] = [];
 afterEach(async () => {
@@ -25,15 +26,6 @@ async function speaker(id: string, as: number, address: string): Promise<{ s: Sp
   return { s, port, address };
 }
 
-async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const peer = (to: { port: number; address: string }, as: number, from: string, extra: Partial<PeerSpec> = {}): PeerSpec => ({
   address: to.address,

@@ -117,6 +117,8 @@ export interface PeerStatus {
   prefixes: { received: number; accepted: number; advertised: number };
   negotiated?: Negotiated;
   routeReflectorClient: boolean;
+  /** Families whose End-of-RIB the peer has sent since its session came up (its initial table is in). */
+  eorReceived: Family[];
 }
 
 export interface RouteEntry {
@@ -206,6 +208,8 @@ const defaultDeps: SpeakerDeps = {
 export class Speaker extends EventEmitter {
   readonly rib: Rib;
   private readonly peers = new Map<string, PeerEntry>();
+  /** Compiled policies by definition (see policyFor). */
+  private readonly policies = new Map<string, Policy>();
   private readonly byIndex = new Map<number, PeerEntry>();
   private readonly deps: SpeakerDeps;
   private listener: Listener | undefined;
@@ -217,9 +221,15 @@ export class Speaker extends EventEmitter {
   private closed = false;
   /** Restarting speaker: UPDATEs and End-of-RIB held until selection deferral ends. */
   private deferring = false;
-  private deferralStarted = 0;
   private deferralTimer: unknown;
   private graceTimer: unknown;
+  /**
+   * Set by the grace timer itself: the grace window is over. Not derived from the clock: a timer
+   * may fire when `now() - start` still reads a millisecond short of its delay (node's timers run
+   * on a monotonic millisecond clock, Date.now() on another), and a window that looks open when its
+   * own timer fires would never be closed by anything else.
+   */
+  private graceOver = false;
   private readonly graceMs: number;
 
   constructor(readonly options: SpeakerOptions) {
@@ -243,11 +253,14 @@ export class Speaker extends EventEmitter {
     this.graceMs = (typeof r === 'object' ? r.graceMs : undefined) ?? 3000;
     if (r && options.gracefulRestart !== false) {
       this.deferring = true;
-      this.deferralStarted = this.deps.now();
       const cap = (typeof r === 'object' ? r.deferralMs : undefined) ?? 30_000;
       this.deferralTimer = this.deps.setTimer(() => this.endDeferral('deferral timer'), cap);
       // Once the grace window has passed, peers that are not up are no longer waited for.
-      this.graceTimer = this.deps.setTimer(() => this.checkDeferral(), this.graceMs);
+      this.graceTimer = this.deps.setTimer(() => {
+        this.graceTimer = undefined;
+        this.graceOver = true;
+        this.checkDeferral();
+      }, this.graceMs);
     }
   }
 
@@ -263,7 +276,7 @@ export class Speaker extends EventEmitter {
    */
   private checkDeferral(): void {
     if (!this.deferring) return;
-    const inGrace = this.deps.now() - this.deferralStarted < this.graceMs;
+    const inGrace = !this.graceOver;
     for (const e of this.peers.values()) {
       const n = e.session.negotiated;
       if (!n) {
@@ -315,6 +328,10 @@ export class Speaker extends EventEmitter {
         continue;
       }
       if (JSON.stringify(normalize(spec)) !== entry.specJson) {
+        if (onlyPoliciesDiffer(entry.spec, spec)) {
+          this.reconfigurePolicies(entry, spec);
+          continue;
+        }
         this.removePeer(entry, CEASE.OTHER_CONFIGURATION_CHANGE);
         this.addPeer(spec);
       }
@@ -376,6 +393,7 @@ export class Speaker extends EventEmitter {
         established: s.state === 'Established',
         prefixes: this.prefixCounts(e),
         routeReflectorClient: !!e.spec.routeReflectorClient,
+        eorReceived: [...e.eorReceived],
       };
       if (e.spec.name) st.name = e.spec.name;
       const n = s.negotiated;
@@ -480,10 +498,10 @@ export class Speaker extends EventEmitter {
         nextHop: spec.nextHopMode ?? 'auto',
         fourOctetAs: true,
         families,
-        ...(spec.export ? { policy: new Policy(spec.export) } : {}),
+        ...(spec.export ? { policy: this.policyFor(spec.export) } : {}),
       },
     };
-    if (spec.import) ribPeer.importPolicy = new Policy(spec.import);
+    if (spec.import) ribPeer.importPolicy = this.policyFor(spec.import);
     if (spec.maxPrefixes) ribPeer.maxPrefix = spec.maxPrefixes;
     if (spec.allowLocalAs !== undefined) ribPeer.allowOwnAs = spec.allowLocalAs;
     const info = this.rib.addPeer(ribPeer);
@@ -548,6 +566,57 @@ export class Speaker extends EventEmitter {
     this.peers.set(key, entry);
     this.byIndex.set(info.index, entry);
     entry.session.start();
+  }
+
+  /**
+   * Policies changed, nothing else: no session reset (BIRD reconfigures filters in place). A new
+   * export policy re-evaluates what the peer is sent (only differences go out); a new import
+   * policy asks the peer to send its routes again (ROUTE-REFRESH, RFC 2918) so they pass the new
+   * policy — a peer without route refresh is reset, the only way to see its routes again.
+   */
+  private reconfigurePolicies(entry: PeerEntry, spec: PeerSpec): void {
+    const exportChanged = JSON.stringify(spec.export ?? null) !== JSON.stringify(entry.spec.export ?? null) || hasHooks(spec.export);
+    const importChanged = JSON.stringify(spec.import ?? null) !== JSON.stringify(entry.spec.import ?? null) || hasHooks(spec.import);
+    entry.spec = spec;
+    entry.specJson = JSON.stringify(normalize(spec));
+    if (exportChanged) {
+      this.rib.setExportPolicy(entry.index, spec.export ? this.policyFor(spec.export) : undefined);
+      this.scheduleKick();
+    }
+    if (importChanged) {
+      this.rib.setImportPolicy(entry.index, spec.import ? this.policyFor(spec.import) : undefined);
+      const n = entry.session.negotiated;
+      if (entry.session.state === 'Established' && n) {
+        if (n.routeRefresh) for (const f of n.families) entry.session.requestRefresh(f);
+        else {
+          this.removePeer(entry, CEASE.OTHER_CONFIGURATION_CHANGE);
+          this.addPeer(spec);
+        }
+      }
+    }
+  }
+
+  /**
+   * One Policy object per distinct declarative definition, so peers with equal policies share an
+   * update group (the group key holds the policy's id). Definitions with hooks are never shared.
+   */
+  private policyFor(def: PolicyDefinition): Policy {
+    if (hasHooks(def)) return new Policy(def);
+    const key = JSON.stringify(def);
+    let p = this.policies.get(key);
+    if (!p) {
+      p = new Policy(def);
+      this.policies.set(key, p);
+      // Definitions no peer uses any more are dropped now and then, so the cache stays small.
+      if (this.policies.size > 4 * (this.peers.size + 8)) this.prunePolicies();
+    }
+    return p;
+  }
+
+  private prunePolicies(): void {
+    const used = new Set<string>();
+    for (const e of this.peers.values()) for (const d of [e.spec.import, e.spec.export]) if (d && !hasHooks(d)) used.add(JSON.stringify(d));
+    for (const k of this.policies.keys()) if (!used.has(k)) this.policies.delete(k);
   }
 
   private removePeer(entry: PeerEntry, subcode: number): void {
@@ -850,6 +919,21 @@ function canonicalAddress(a: string): string {
 
 function familyOf(address: string): Family {
   return address.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+function hasHooks(def: PolicyDefinition | undefined): boolean {
+  return !!def && def.rules.some((r) => 'hook' in r);
+}
+
+/** True when two specs of one peer differ in their import/export policies only. */
+function onlyPoliciesDiffer(a: PeerSpec, b: PeerSpec): boolean {
+  const strip = (s: PeerSpec) => {
+    const { import: _i, export: _e, ...rest } = normalize(s) as PeerSpec;
+    void _i;
+    void _e;
+    return JSON.stringify(rest);
+  };
+  return strip(a) === strip(b);
 }
 
 /** A stable view of a spec for change detection (policies compared by content). */

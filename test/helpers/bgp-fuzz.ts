@@ -14,7 +14,6 @@
  * `checkStep` holds the invariants checked after every input (see test/integration/bgp-fuzz.test.ts).
  */
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,58 +26,8 @@ import { KEEPALIVE, LOCAL_AS, OBSERVERS, SPEAKER_ADDRESS, TARGETS, openOf, type 
 // ---------------------------------------------------------------------------------------------
 // Fakes
 
-/** An in-memory socket: 'data' is emitted by the rig; what the speaker writes is kept in `written`. */
-export class FakeSocket extends EventEmitter {
-  destroyed = false;
-  ended = false;
-  writableNeedDrain = false;
-  readonly written: Buffer[] = [];
-  readonly remotePort = 40179;
-  readonly localPort = 179;
-
-  constructor(
-    readonly remoteAddress: string,
-    readonly localAddress: string,
-  ) {
-    super();
-  }
-
-  write(b: Uint8Array): boolean {
-    if (!this.destroyed && !this.ended) this.written.push(Buffer.from(b));
-    return true;
-  }
-
-  end(): this {
-    this.ended = true;
-    return this;
-  }
-
-  /** Like net.Socket: 'close' follows on the next tick. */
-  destroy(): this {
-    if (!this.destroyed) {
-      this.destroyed = true;
-      process.nextTick(() => this.emit('close', false));
-    }
-    return this;
-  }
-
-  setNoDelay(): this {
-    return this;
-  }
-
-  /** The messages written since index `from` (whole messages; the speaker writes one or more per call). */
-  messagesSince(from: number): Buffer[] {
-    const all = Buffer.concat(this.written.slice(from));
-    const out: Buffer[] = [];
-    for (let o = 0; o + 19 <= all.length; ) {
-      const len = all.readUInt16BE(o + 16);
-      if (len < 19) throw new Error(`speaker wrote a message of length ${len}`);
-      out.push(all.subarray(o, o + len));
-      o += len;
-    }
-    return out;
-  }
-}
+export { FakeSocket } from '../../src/bgp/testing/fake-socket.js';
+import { FakeSocket } from '../../src/bgp/testing/fake-socket.js';
 
 interface FakeTimer {
   fn: () => void;

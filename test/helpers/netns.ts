@@ -511,7 +511,9 @@ export function createLan(tag: string, hosts: { tag: string; addresses: string[]
 }
 
 /** Stops every tracked process (TERM, KILL after graceMs), deletes every namespace and temp dir. */
-export async function cleanupAll(graceMs = 3000): Promise<void> {
+export async function cleanupAll(grace: number | unknown = 3000): Promise<void> {
+  // Also usable as a hook directly (`after(cleanupAll)`): node:test passes its context first.
+  const graceMs = typeof grace === 'number' ? grace : 3000;
   await Promise.all([...processes].map((p) => p.stop('SIGTERM', graceMs)));
   for (const name of [...namespaces]) await new Netns(name).delete(graceMs);
   for (const d of [...tempDirs]) removeTempDir(d);

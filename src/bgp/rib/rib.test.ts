@@ -170,6 +170,41 @@ describe('Rib', () => {
     assert.equal(d.for(i1), d.for(i2));
   });
 
+  it('route reflector: a client that comes up after another client sent its routes gets them (the sender was alone in its group)', () => {
+    // Seen in the interop test: GoBGP's route arrived while it was the only client up; FRR and BIRD,
+    // Established a moment later, never got it. While the sender is its group's only member the
+    // route is not exported into the group (it would never be sent back to its source): a later
+    // member must still get it, and its withdrawal.
+    const { rib, add } = setup();
+    const c1 = add({ kind: 'ibgp', routerId: '1.1.1.1', address: '192.0.2.1', rrClient: true });
+    const c2 = add({ kind: 'ibgp', routerId: '2.2.2.2', address: '192.0.2.2', rrClient: true });
+    const c3 = add({ kind: 'ibgp', routerId: '3.3.3.3', address: '192.0.2.3', rrClient: true });
+    const sorted = (b: Batch<Prefix4>[]) => shown(b).sort((x, y) => x[0].localeCompare(y[0]));
+    rib.setOriginated('ipv4', new Map([[P(9), { origin: ORIGIN.IGP, asPath: [] }]]));
+    rib.peerUp(c1);
+    assert.deepEqual(shown(drainAll(rib, c1)), [['192.0.2.254', [9]]]);
+    rib.update(c1, 'ipv4', [P(1)], fromClient); // c1 alone in its group
+    assert.deepEqual(shown(drainAll(rib, c1)), []);
+    rib.peerUp(c2);
+    const got = drainAll(rib, c2);
+    assert.deepEqual(sorted(got), [['192.0.2.1', [1]], ['192.0.2.254', [9]]], 'the whole table, the other client\'s route included');
+    assert.equal(got.find((b) => b.attrs?.attrs.nextHop === '192.0.2.1')?.attrs?.attrs.originatorId, '1.1.1.1');
+    assert.deepEqual(shown(drainAll(rib, c1)), [], 'never sent back to its source');
+    assert.equal(rib.v4.out.groupOf(c2), rib.v4.out.groupOf(c1), 'merged');
+    // A route while a late joiner's subgroup is still apart, then the merge: withdrawals reach everyone.
+    rib.peerUp(c3);
+    rib.update(c1, 'ipv4', [P(2)], fromClient);
+    assert.deepEqual(sorted(drainAll(rib, c3)), [['192.0.2.1', [1, 2]], ['192.0.2.254', [9]]]);
+    const d = rib.drain('ipv4', rib.v4.out.groupOf(c1)!);
+    assert.deepEqual(shown(d.for(c1)), []);
+    assert.deepEqual(shown(d.for(c2)), [['192.0.2.1', [2]]]);
+    assert.equal(rib.v4.out.groupOf(c3), rib.v4.out.groupOf(c1), 'merged');
+    rib.update(c1, 'ipv4', [], null, [P(1), P(2)]);
+    const w = rib.drain('ipv4', rib.v4.out.groupOf(c1)!);
+    for (const c of [c2, c3]) assert.deepEqual(shown(w.for(c)), [['W', [1, 2]]], `withdrawals reach peer ${c}`);
+    assert.deepEqual(shown(w.for(c1)), []);
+  });
+
   it('originated routes are a declarative set', () => {
     const { rib, add, bestLog } = setup();
     const i1 = add({ kind: 'ibgp', routerId: '1.1.1.1', address: '192.0.2.1' });

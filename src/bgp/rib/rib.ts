@@ -142,6 +142,40 @@ export class Rib {
     Object.assign(this.stateOf(index).config.export, patch);
   }
 
+  /**
+   * A new export policy for a peer, without resetting its session (BIRD's soft reconfiguration):
+   * an established peer moves to the update group of its new profile, fed the whole Loc-RIB under
+   * the new policy; what it was sent and the new policy refuses is withdrawn (`endFeed`), what
+   * is unchanged is not sent again. A peer that is down just uses it when it comes up.
+   */
+  setExportPolicy(index: number, policy: Policy | undefined): void {
+    const s = this.stateOf(index);
+    if (policy) s.config.export.policy = policy;
+    else delete s.config.export.policy;
+    for (const fr of [this.v4, this.v6] as FamilyRib<Prefix4 | Prefix6>[]) {
+      if (fr.out.groupOf(index) === undefined) continue;
+      const profile = this.exportProfile(index);
+      const key = groupKey(profile);
+      let ex = fr.exporters.get(key);
+      if (ex === undefined) fr.exporters.set(key, (ex = new Exporter(profile, this.attrs)));
+      fr.out.move(index, key);
+      fr.retarget();
+      const exporter = ex;
+      fr.loc.forEachBest((prefix, peer, attrs) => {
+        fr.out.enqueue(key, prefix, exporter.export(fr.family, prefix, this.peers.get(peer), attrs), peer);
+      });
+      fr.out.endFeed(key);
+      fr.retarget();
+    }
+  }
+
+  /** A new import policy: applies to routes received from now on (the caller asks the peer to re-send: ROUTE-REFRESH). */
+  setImportPolicy(index: number, policy: Policy | undefined): void {
+    const s = this.stateOf(index);
+    if (policy) s.config.importPolicy = policy;
+    else delete s.config.importPolicy;
+  }
+
   /** The peer's BGP Identifier, learned from its OPEN (decision tie-break, reflection). */
   setRouterId(index: number, routerId: string): void {
     const s = this.stateOf(index);
@@ -311,10 +345,19 @@ export class Rib {
     const key = groupKey(profile);
     let ex = fr.exporters.get(key);
     if (ex === undefined) fr.exporters.set(key, (ex = new Exporter(profile, this.attrs)));
+    const exporter = ex;
+    // A group that left out its only member's own routes (exportListener) gets them now: the newcomer
+    // shares or forks it, and must be sent them (and later their withdrawals).
+    for (const g of fr.out.live(key)) {
+      if (!g.lacksSourceRoutes) continue;
+      g.lacksSourceRoutes = false;
+      fr.loc.forEachBest((prefix, peer, attrs) => {
+        if (g.members.has(peer)) g.enqueue(prefix, exporter.export(fr.family, prefix, this.peers.get(peer), attrs), peer);
+      });
+    }
     const { group, needsFeed } = fr.out.join(index, key);
     fr.retarget();
     if (!needsFeed) return;
-    const exporter = ex;
     fr.loc.forEachBest((prefix, peer, attrs) => {
       group.enqueue(prefix, exporter.export(fr.family, prefix, this.peers.get(peer), attrs), peer);
     });
@@ -333,9 +376,13 @@ export class Rib {
             const group = groups[g] as UpdateGroup<X>;
             // A group whose only member is the route's source never gets it (it never leaves the
             // index either): enqueueing null withdraws what it may have been sent, and costs
-            // nothing for a prefix it never had — the common case of a feeding peer.
-            if (attrs !== null && group.members.size === 1 && group.members.has(peer)) {
+            // nothing for a prefix it never had — the common case of a feeding peer. The group
+            // is then flagged: a peer joining later gets these routes from `joinGroup`. Only
+            // while the key has a single group — subgroups of a key must see the same changes
+            // to be merged (adj-out.ts), and a subgroup is short-lived anyway.
+            if (attrs !== null && groups.length === 1 && group.members.size === 1 && group.members.has(peer)) {
               group.enqueue(prefix, null, peer);
+              group.lacksSourceRoutes = true;
               continue;
             }
             if (out === undefined) out = src === undefined || attrs === null ? null : target.exporter.export(fr.family, prefix, src, attrs);

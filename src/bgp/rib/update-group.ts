@@ -111,6 +111,12 @@ export class UpdateGroup<P extends Prefix4 | Prefix6> {
   private dirtyLen = 0;
   private outCount = 0;
   private feeding = false;
+  /**
+   * The group's only member's own routes were left out of it (rib.ts: no export work for a group whose only
+   * member is the route's source — it would never be sent them). Its Adj-RIB-Out is then that member's view,
+   * not the key's: the RIB must complete it (`Rib.joinGroup`) before another peer shares it.
+   */
+  lacksSourceRoutes = false;
 
   constructor(
     readonly key: string,
@@ -319,6 +325,7 @@ export class UpdateGroup<P extends Prefix4 | Prefix6> {
   fork(mode: 'join' | 'refresh' | 'move', key = this.key): UpdateGroup<P> {
     const g = new UpdateGroup<P>(key, this.table, this.emptyIndex(), this.prefixBytes);
     if (mode !== 'move') g.feeding = this.feeding; // a feed under way continues in the copy
+    if (mode === 'refresh') g.lacksSourceRoutes = this.lacksSourceRoutes; // same member, same view
     const n = this.index.bound;
     for (let id = 0; id < n; id++) {
       if (!this.index.live(id)) continue;
