@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tortie needs on a fresh Debian machine, and nothing twice:
 # Debian packages (etcd for the datastore tests; BIRD 2, FRR, GoBGP, ExaBGP, iproute2, tcpdump,
-# ping for the BGP interop tests), BIRD 1.6 unpacked beside BIRD 2 in /opt/bird16 (the "bird"
+# ping for the BGP interop tests; nftables and procps (sysctl) for the agent), BIRD 1.6 unpacked beside BIRD 2 in /opt/bird16 (the "bird"
 # and "bird2" packages conflict), npm dependencies with the native better-sqlite3 build
 # (approved in package.json "allowScripts"), and the compiled dist/.
 # Safe to repeat: each step is skipped when already done.
@@ -15,7 +15,7 @@ apt_update() {
   [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
 }
 
-PKGS=(etcd-server etcd-client bird2 frr gobgpd exabgp iproute2 tcpdump iputils-ping)
+PKGS=(etcd-server etcd-client bird2 frr gobgpd exabgp iproute2 tcpdump iputils-ping nftables procps)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

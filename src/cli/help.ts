@@ -56,6 +56,7 @@ export const TOP_HELP = `Usage:
                  name.
     label        Add or update labels of resources.
     ipam         IP address management.
+    node         tortie node management: run the agent, view its status.
     bgp          Run tortie's BGP speaker on its own, and ask it for status and routes.
     version      Display the version of this binary.
 
@@ -391,4 +392,94 @@ Options:
 
 Description:
   Modify the IP address management configuration.
+`;
+
+export const NODE_HELP = `Usage:
+  ${BINARY} node <command> [<args>...]
+
+    run          Run the tortie agent on this host (in the foreground).
+    status       View the current status of the tortie agent on this host.
+
+Options:
+  -h --help      Show this screen.
+
+Description:
+  Node specific commands for ${BINARY}.  These commands must be run directly on
+  the host running the tortie agent.
+
+  See '${BINARY} node <command> --help' to read about a specific subcommand.
+`;
+
+export const NODE_STATUS_HELP = `Usage:
+  ${BINARY} node status [--run-dir=<DIR>] [--output=<OUTPUT>] [--allow-version-mismatch]
+
+Examples:
+  # BGP sessions of the agent on this host, as calicoctl shows them.
+  sudo ${BINARY} node status
+
+  # With prefix counts and last errors, or everything as JSON.
+  sudo ${BINARY} node status -o wide
+  sudo ${BINARY} node status -o json
+
+Options:
+  -h --help                    Show this screen.
+     --run-dir=<DIR>           The agent's run directory, where it serves its status
+                               socket (agent.sock) [default: /var/run/tortie].
+  -o --output=<OUTPUT>         Output format: ps, wide or json [default: ps]. wide adds
+                               the prefixes received and advertised and the last error.
+     --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+Description:
+  Check the status of the tortie agent on this host.  This includes whether it is
+  running and the state of its BGP sessions (IPv4 and IPv6), as calicoctl shows
+  them for calico-node and BIRD.  Must be run as root.
+`;
+
+export const NODE_RUN_HELP = `${DATASTORE_INTRO}Usage:
+  ${BINARY} node run [--name=<NAME>] [--run-dir=<DIR>]
+                  [--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>]
+                  [--ip-autodetection-method=<IP_AUTODETECTION_METHOD>]
+                  [--ip6-autodetection-method=<IP6_AUTODETECTION_METHOD>]
+                  [--metrics-port=<PORT>] [--log-level=<LEVEL>]
+                  [--secrets-dir=<DIR>] [--no-dataplane] [--config=<CONFIG>]
+
+Examples:
+  # Run the agent for this host as node-1, peering from 10.0.0.1.
+  sudo ${BINARY} node run --name node-1 --ip 10.0.0.1
+
+Options:
+  -h --help                Show this screen.
+     --name=<NAME>         The name of this node.  If this is not supplied it
+                           defaults to the host name.
+     --run-dir=<DIR>       Where the agent serves its status socket (agent.sock)
+                           and keeps its state [default: /var/run/tortie].
+     --ip=<IP>             The local IPv4 routing address of this node, 'autodetect'
+                           or 'none' [default: autodetect].
+     --ip6=<IP6>           The local IPv6 routing address of this node, 'autodetect'
+                           or 'none' [default: none].
+     --ip-autodetection-method=<IP_AUTODETECTION_METHOD>
+                           How to detect the local IPv4 routing address: one of
+                           > first-found
+                           > can-reach=<IP OR DOMAINNAME>
+                           > interface=<IFACE NAME REGEX LIST>
+                           > skip-interface=<IFACE NAME REGEX LIST>
+                           [default: first-found]
+     --ip6-autodetection-method=<IP6_AUTODETECTION_METHOD>
+                           The same for the IPv6 address [default: first-found].
+     --as=<AS_NUM>         The AS number of this node.  If omitted, the value on
+                           the node resource, else the global AS number.
+     --metrics-port=<PORT> Serve Prometheus metrics on 127.0.0.1:<PORT>/metrics;
+                           0 disables them [default: 9091, or TORTIE_METRICS_PORT].
+     --log-level=<LEVEL>   trace, debug, info, warning, error, fatal or panic
+                           [default: info, or LOG_LEVEL].
+     --secrets-dir=<DIR>   Where BGP passwords live, as <DIR>/<secret>/<key>
+                           [default: /etc/tortie/secrets, or TORTIE_SECRETS_DIR].
+     --no-dataplane        Run BGP only: program no kernel routes.
+  -c --config=<CONFIG>     Path to the file containing connection configuration
+                           in YAML or JSON format. [default: /etc/tortie/tortie.cfg]
+
+Description:
+  Runs the tortie agent in the foreground: it peers over BGP as the node-to-node
+  mesh and the BGPPeer resources say, and programs the routes it learns into the
+  kernel.  Logs are JSON lines on stderr.  SIGTERM stops it gracefully.
 `;

@@ -9,6 +9,7 @@ import { runDelete } from './commands/delete.js';
 import { runGet } from './commands/get.js';
 import { runIpam } from './commands/ipam.js';
 import { runLabel } from './commands/label.js';
+import { runNode } from './commands/node.js';
 import { runPatch } from './commands/patch.js';
 import { runVersion } from './commands/version.js';
 import { runWrite } from './commands/write.js';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Runner> = {
   version: runVersion,
   ipam: runIpam,
   bgp: runBgp,
+  node: runNode,
 };
 
 export async function main(argv: readonly string[], io: IO): Promise<number> {

@@ -1,0 +1,512 @@
+/**
+ * The per-host agent: calico-node's confd + BIRD + the routing half of Felix in one process.
+ *
+ *   datastore watch ──► snapshot ──► routing.planBgp ──► make-before-break ──► speaker.setPeers / setOriginated
+ *                                         │
+ *   speaker 'best' events ──► learned ────┴──► routing.planDataplane ──► dataplane.apply (kernel)
+ *
+ * Everything is desired state: a datastore change (any key under /calico/) schedules one
+ * re-read and re-plan (changes arriving together are coalesced); a best-route change schedules
+ * one dataplane pass. Passes never overlap: a trigger during a pass runs one more pass after it.
+ *
+ * Restart without loss: a graceful stop (SIGTERM) drops the BGP sessions without NOTIFICATION so
+ * peers keep our routes as stale (graceful restart), leaves the kernel routes in place and
+ * writes `<run-dir>/graceful-stop.json`. A start that finds that file (younger than the restart
+ * time) starts the speaker as a restarting speaker (R bit, selection deferral), and the first
+ * dataplane pass waits for the peers' End-of-RIB (bounded) so routes that are still good are
+ * never removed and re-added.
+ */
+import { EventEmitter } from 'node:events';
+import type { Client } from '../datastore/client.js';
+import { watchKV, type KVWatcher } from '../datastore/watcher.js';
+import type { Ipam } from '../ipam/ipam.js';
+import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
+import type { Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
+import { planBgp, planDataplane } from '../routing/index.js';
+import type { BgpPlan, DataplanePlan, HostFacts, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
+import { VERSION } from '../version.js';
+import type { Logger } from './log.js';
+import { nodeStatusFor, statusDue } from './nodestatus.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
+import type { AgentPeerStatus, AgentStatus } from './status-types.js';
+import { PeerTransition, peerKeyOf } from './transition.js';
+
+export interface DataplaneLike {
+  apply(plan: DataplanePlan): Promise<{ warnings?: string[] } | unknown>;
+  close?(): Promise<void> | void;
+}
+
+export interface AgentHooks {
+  /** A datastore change reached the kernel after `ms`. */
+  converged?(ms: number): void;
+  datastoreEvents?(n: number): void;
+  dataplaneApplied?(ok: boolean): void;
+  peersChanged?(peers: AgentPeerStatus[]): void;
+  routesChanged?(counts: AgentStatus['routes'], originated: number): void;
+}
+
+export interface AgentOptions {
+  client: Client;
+  ipam: Ipam;
+  nodeName: string;
+  host: HostFacts;
+  log: Logger;
+  speakerFactory: (opts: SpeakerOptions) => Speaker;
+  /** Undefined: control plane only (no kernel programming). */
+  dataplane?: DataplaneLike;
+  secret?: RoutingInput['secret'];
+  routerIdEnv?: string;
+  /** Start as a restarting speaker (graceful restart, RFC 4724 §4.1). */
+  restarting?: boolean;
+  /** Bound on the first dataplane pass waiting for the peers' routes (default 5 s). */
+  initialSyncMs?: number;
+  transition?: { maxWaitMs?: number; graceMs?: number };
+  now?: () => number;
+  hooks?: AgentHooks;
+}
+
+interface SpeakerIdentity {
+  routerId: string;
+  asNumber: number;
+  listen: string;
+  clusterId: string;
+}
+
+export class Agent extends EventEmitter {
+  private speaker: Speaker | undefined;
+  private speakerId: SpeakerIdentity | undefined;
+  private watcher: KVWatcher | undefined;
+  private snapshot: Snapshot | undefined;
+  private plan: BgpPlan | undefined;
+  private readonly learned = new Map<string, LearnedRoute>();
+  private readonly transition: PeerTransition;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private stopped = false;
+  private warned = new Set<string>();
+  private tunnelKey = '';
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private dataplaneReady: boolean;
+  private readonly readyTimer: NodeJS.Timeout | undefined;
+  private lastDataplane: DataplanePlan | undefined;
+  private lastConvergenceMs: number | undefined;
+  /** Oldest datastore change not yet programmed (ms since epoch). */
+  private pendingChangeAt: number | undefined;
+  private readonly resyncLoop: Serial;
+  private readonly dataplaneLoop: Serial;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private appliedPeers = new Map<string, string>();
+  private lastReconfiguredAt: number;
+
+  constructor(readonly opts: AgentOptions) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.startedAt = this.now();
+    this.lastReconfiguredAt = this.startedAt;
+    this.transition = new PeerTransition({ now: this.now, ...(opts.transition ?? {}) });
+    this.resyncLoop = new Serial(() => this.resync(), (e) => this.fail('resync', e));
+    this.dataplaneLoop = new Serial(() => this.program(), (e) => this.fail('dataplane', e));
+    this.dataplaneReady = !opts.dataplane;
+    if (opts.dataplane) {
+      this.readyTimer = setTimeout(() => this.markReady('initial sync time bound reached'), opts.initialSyncMs ?? 5000);
+      this.readyTimer.unref();
+    }
+  }
+
+  private fail(what: string, e: unknown): void {
+    this.opts.log('error', `${what} failed: ${(e as Error).message}`, { error: String((e as Error).stack ?? e) });
+  }
+
+  /** Reads the datastore, configures BGP and starts watching. */
+  async start(): Promise<void> {
+    const w = watchKV(this.opts.client.kv, '/calico/');
+    this.watcher = w;
+    await w.ready;
+    await this.resync(); // the first pass throws: an agent that cannot configure itself must not run
+    void (async () => {
+      try {
+        for await (const batch of w) {
+          if (this.stopped) return;
+          this.opts.hooks?.datastoreEvents?.(batch.length);
+          if (!batch.some((ev) => routingRelevant(ev.key))) continue;
+          this.pendingChangeAt ??= this.now();
+          this.resyncLoop.trigger();
+        }
+      } catch (e) {
+        if (!this.stopped) this.fail('datastore watch', e);
+      }
+    })();
+    this.statusTimer = setInterval(() => void this.writeNodeStatuses().catch((e) => this.fail('CalicoNodeStatus update', e)), 1000);
+    this.statusTimer.unref();
+  }
+
+  /** Refreshes the CalicoNodeStatus resources that ask about this node and are due. */
+  async writeNodeStatuses(): Promise<void> {
+    if (this.stopped) return;
+    const now = new Date(this.now());
+    const all = (await this.opts.client.list('CalicoNodeStatus')).items;
+    for (const r of all) {
+      const spec = (r.spec ?? {}) as { node?: string; classes?: string[]; updatePeriodSeconds?: number };
+      if (spec.node !== this.opts.nodeName) continue;
+      const last = (r.status as { lastUpdated?: string } | undefined)?.lastUpdated;
+      if (!statusDue(spec, last, now)) continue;
+      const peers = this.peerStatus();
+      const types = new Map(peers.map((p) => [p.address, p.type]));
+      const routes = (this.speaker?.routes() ?? []).map((e) => {
+        const rf = { prefix: e.prefix, nextHop: e.nextHop, best: e.best, from: e.from } as import('./nodestatus.js').RouteFacts;
+        const t = types.get(e.from);
+        if (t) rf.peerType = t;
+        return rf;
+      });
+      const status = nodeStatusFor(spec.classes ?? [], {
+        now,
+        version: VERSION,
+        routerId: this.plan?.routerId ?? '',
+        enabled: !!this.speaker,
+        startedAt: new Date(this.startedAt),
+        lastReconfiguredAt: new Date(this.lastReconfiguredAt),
+        peers,
+        routes,
+      });
+      try {
+        await this.opts.client.update({ ...r, status });
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'UPDATE_CONFLICT') throw e;
+      }
+    }
+  }
+
+  /** Re-reads configuration now (SIGHUP). */
+  reload(): Promise<void> {
+    this.pendingChangeAt ??= this.now();
+    return this.resyncLoop.run();
+  }
+
+  private async resync(): Promise<void> {
+    if (this.stopped) return;
+    const client = this.opts.client;
+    let snap = await readSnapshot(client);
+    // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
+    const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
+    const key = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me?.metadata.labels, me?.spec]);
+    if (me && key !== this.tunnelKey) {
+      const r = await reconcileTunnelAddresses(client, this.opts.ipam, this.opts.nodeName);
+      if (r.updated) {
+        this.opts.log('info', 'tunnel addresses updated', { addresses: r.addresses });
+        snap = await readSnapshot(client);
+      }
+      const me2 = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
+      this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);
+    }
+    this.snapshot = snap;
+    this.lastReconfiguredAt = this.now();
+    const plan = planBgp(this.input());
+    this.plan = plan;
+    for (const w of plan.warnings) {
+      if (!this.warned.has(w)) this.opts.log('warning', w, { node: this.opts.nodeName });
+    }
+    this.warned = new Set(plan.warnings);
+    await this.configureSpeaker(plan);
+    this.dataplaneLoop.trigger();
+  }
+
+  private input(): RoutingInput {
+    const i: RoutingInput = { nodeName: this.opts.nodeName, ...this.snapshot! };
+    if (this.opts.secret) i.secret = this.opts.secret;
+    if (this.opts.routerIdEnv) i.routerIdEnv = this.opts.routerIdEnv;
+    return i;
+  }
+
+  private async configureSpeaker(plan: BgpPlan): Promise<void> {
+    const id: SpeakerIdentity = {
+      routerId: plan.routerId,
+      asNumber: plan.asNumber,
+      listen: `${plan.listen.address ?? ''}|${plan.listen.port}`,
+      clusterId: plan.clusterId ?? '',
+    };
+    if (!plan.enabled) {
+      if (this.speaker) await this.closeSpeaker('BGP disabled on this node (no IPv4 or IPv6 address)');
+      return;
+    }
+    if (this.speaker && JSON.stringify(id) !== JSON.stringify(this.speakerId)) {
+      await this.closeSpeaker('router id, AS, listen address or cluster id changed');
+    }
+    if (!this.speaker) {
+      const so: SpeakerOptions = {
+        routerId: plan.routerId,
+        asNumber: plan.asNumber,
+        listen: { address: plan.listen.address ?? '::', port: plan.listen.port },
+      };
+      if (plan.clusterId) so.clusterId = plan.clusterId;
+      if (this.opts.restarting) so.restarting = { graceMs: 3000, deferralMs: 10_000 };
+      const sp = this.opts.speakerFactory(so);
+      sp.on('best', (ev: { prefix: string; kind: string; nextHop?: string; from?: string }) => {
+        if (ev.kind === 'withdrawn') this.learned.delete(ev.prefix);
+        else this.learned.set(ev.prefix, { prefix: ev.prefix, nextHop: ev.nextHop ?? '', from: ev.from ?? '' });
+        this.dataplaneLoop.trigger();
+      });
+      sp.on('peer', (ev: { address: string; state: string }) => {
+        this.opts.log('info', `BGP peer ${ev.address} is ${ev.state}`, { peer: ev.address, state: ev.state });
+        this.scheduleRecheck(0);
+        this.opts.hooks?.peersChanged?.(this.peerStatus());
+      });
+      sp.on('deferralEnd', () => this.markReady('peers sent their routes'));
+      try {
+        await sp.start();
+      } catch (e) {
+        await sp.close();
+        throw new Error(`cannot listen for BGP on ${plan.listen.address ?? '*'} port ${plan.listen.port}: ${(e as Error).message}`);
+      }
+      this.speaker = sp;
+      this.speakerId = id;
+      this.opts.log('info', 'BGP speaker started', { routerId: plan.routerId, as: plan.asNumber, port: plan.listen.port, clusterId: plan.clusterId });
+    }
+    this.applyPeers();
+    this.speaker.setOriginated(plan.originated);
+  }
+
+  private async closeSpeaker(why: string): Promise<void> {
+    const sp = this.speaker!;
+    this.speaker = undefined;
+    this.speakerId = undefined;
+    this.learned.clear();
+    this.opts.log('info', `restarting the BGP speaker: ${why}`);
+    await sp.close();
+  }
+
+  /** Peers through make-before-break; re-run on peer events and on a timer while a change is in flight. */
+  private applyPeers(): void {
+    const sp = this.speaker;
+    if (!sp || !this.plan) return;
+    const byKey = new Map(sp.status().map((s) => [peerKeyOf(s), s]));
+    const res = this.transition.update(this.plan.peers, (k) => {
+      const s = byKey.get(k);
+      if (!s) return undefined;
+      const fams = s.negotiated?.families ?? [];
+      return { established: s.established, routesIn: s.established && fams.every((f) => s.eorReceived.includes(f)) };
+    });
+    if (res.lingering.length) {
+      this.opts.log('info', 'keeping removed peers until the new peers have delivered their routes', { lingering: res.lingering, waitingFor: res.waitingFor });
+    }
+    const before = this.appliedPeers;
+    this.appliedPeers = new Map(res.peers.map((p) => [peerKeyOf(p), JSON.stringify(p)]));
+    for (const [k, j] of this.appliedPeers) {
+      const old = before.get(k);
+      if (old === undefined) this.opts.log('info', `BGP peer ${k} configured`, { peer: k });
+      else if (old !== j) {
+        const strip = (t: string) => JSON.stringify({ ...(JSON.parse(t) as object), import: undefined, export: undefined });
+        if (strip(old) === strip(j)) this.opts.log('debug', `BGP peer ${k}: policies updated in place`, { peer: k });
+        else this.opts.log('info', `BGP peer ${k} reconfigured: its session restarts`, { peer: k, before: JSON.parse(old), after: JSON.parse(j) });
+      }
+    }
+    for (const k of before.keys()) if (!this.appliedPeers.has(k)) this.opts.log('info', `BGP peer ${k} removed`, { peer: k });
+    sp.setPeers(res.peers);
+    if (res.recheckMs !== undefined) this.scheduleRecheck(res.recheckMs);
+    if (!this.dataplaneReady && this.initialSyncDone(sp.status())) this.markReady('every peer sent End-of-RIB');
+  }
+
+  private scheduleRecheck(ms: number): void {
+    if (this.recheckTimer || this.stopped) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.applyPeers();
+    }, ms);
+    this.recheckTimer.unref();
+  }
+
+  private initialSyncDone(st: PeerStatus[]): boolean {
+    if (this.speaker?.deferringSelection) return false;
+    return st.every((s) => s.established && (s.negotiated?.families ?? []).every((f) => s.eorReceived.includes(f)));
+  }
+
+  private markReady(why: string): void {
+    if (this.dataplaneReady) return;
+    this.dataplaneReady = true;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.opts.log('info', `programming the kernel: ${why}`);
+    this.dataplaneLoop.trigger();
+  }
+
+  private async program(): Promise<void> {
+    if (this.stopped || !this.snapshot || !this.opts.dataplane || !this.dataplaneReady) return;
+    const changeAt = this.pendingChangeAt;
+    this.pendingChangeAt = undefined;
+    const plan = planDataplane(this.input(), [...this.learned.values()], this.opts.host);
+    this.lastDataplane = plan;
+    try {
+      const rep = (await this.opts.dataplane.apply(plan)) as { warnings?: string[]; errors?: string[]; ok?: boolean } | undefined;
+      for (const w of rep?.warnings ?? []) this.opts.log('warning', w);
+      if (rep?.ok === false) {
+        // Some kernel operations failed: the rest is in place; try the whole plan again shortly.
+        this.opts.log('error', 'some kernel changes failed; retrying in 1 s', { errors: rep.errors });
+        this.opts.hooks?.dataplaneApplied?.(false);
+        this.scheduleRetry();
+        return;
+      }
+      this.opts.hooks?.dataplaneApplied?.(true);
+    } catch (e) {
+      this.opts.hooks?.dataplaneApplied?.(false);
+      throw e;
+    }
+    if (changeAt !== undefined) {
+      this.lastConvergenceMs = this.now() - changeAt;
+      this.opts.hooks?.converged?.(this.lastConvergenceMs);
+    }
+    this.opts.hooks?.routesChanged?.(this.routeCounts(), this.plan?.originated.length ?? 0);
+    this.emit('programmed', plan);
+  }
+
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.dataplaneLoop.trigger();
+    }, 1000);
+    this.retryTimer.unref();
+  }
+
+  private routeCounts(): AgentStatus['routes'] {
+    const c = { bgp: 0, vxlan: 0, blackhole: 0 };
+    for (const r of this.lastDataplane?.routes ?? []) {
+      if (r.type === 'blackhole') c.blackhole++;
+      else if (r.dev === 'vxlan.calico') c.vxlan++;
+      else c.bgp++;
+    }
+    return c;
+  }
+
+  peerStatus(): AgentPeerStatus[] {
+    const sp = this.speaker;
+    if (!sp) return [];
+    const planned = new Map<string, PlannedPeer>((this.plan?.peers ?? []).map((p) => [peerKeyOf(p), p]));
+    return sp.status().map((s) => {
+      const p = planned.get(peerKeyOf(s));
+      const name = s.name ?? p?.name ?? `Node_${s.address.replace(/[.:]/g, '_')}`;
+      const type = (p?.type ?? (/^(Mesh|Node|Global)_/.exec(name)?.[1] as AgentPeerStatus['type'] | undefined) ?? 'Node') as AgentPeerStatus['type'];
+      const st: AgentPeerStatus = {
+        name,
+        type,
+        address: s.address,
+        port: s.port,
+        family: s.address.includes(':') ? 'ipv6' : 'ipv4',
+        asNumber: s.asNumber,
+        state: s.established ? 'up' : p ? 'start' : 'down',
+        bgpState: s.state,
+        since: s.since,
+        info: s.established || !s.lastError ? s.state : `${s.state} ${s.lastError}`,
+        prefixes: s.prefixes,
+      };
+      if (s.lastError) st.lastError = s.lastError;
+      return st;
+    });
+  }
+
+  status(): AgentStatus {
+    const st: AgentStatus = {
+      node: this.opts.nodeName,
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      bgp: {
+        enabled: this.plan?.enabled ?? false,
+        routerId: this.plan?.routerId ?? '',
+        asNumber: this.plan?.asNumber ?? 0,
+        peers: this.peerStatus(),
+      },
+      routes: this.routeCounts(),
+      warnings: this.plan?.warnings ?? [],
+    };
+    if (this.plan?.clusterId) st.bgp.clusterId = this.plan.clusterId;
+    if (this.lastConvergenceMs !== undefined) st.lastConvergenceMs = this.lastConvergenceMs;
+    return st;
+  }
+
+  routes(prefix?: string): unknown {
+    return this.speaker?.routes(prefix) ?? [];
+  }
+
+  /** The last kernel plan (tests, `tortie node status -o json` extensions). */
+  get dataplanePlan(): DataplanePlan | undefined {
+    return this.lastDataplane;
+  }
+
+  /**
+   * Stops. `graceful` (SIGTERM): sessions dropped without NOTIFICATION so peers keep our routes
+   * (graceful restart) and the kernel is left as it is, so forwarding continues while we are away.
+   */
+  async stop(opts: { graceful?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.watcher?.close();
+    await this.resyncLoop.idle();
+    await this.dataplaneLoop.idle();
+    if (this.speaker) await this.speaker.close({ graceful: opts.graceful ?? false });
+    this.speaker = undefined;
+    await this.opts.dataplane?.close?.();
+  }
+}
+
+/** Keys whose changes can change routing: not status reports, IPAM handles or cluster information. */
+export function routingRelevant(key: string): boolean {
+  return !/\/(caliconodestatuses|clusterinformations|workloadendpoints|networkpolicies|globalnetworkpolicies|hostendpoints)\/|^\/calico\/ipam\/v2\/handle\//.test(key);
+}
+
+/**
+ * Runs `fn` one at a time: `trigger()` during a run asks for exactly one more run after it.
+ * `run()` waits for a run that starts after the call.
+ */
+export class Serial {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly fn: () => Promise<void>,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  trigger(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop();
+  }
+
+  run(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.trigger();
+    });
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    // Let triggers arriving in the same tick coalesce into this run.
+    await new Promise((r) => setImmediate(r));
+    try {
+      do {
+        this.again = false;
+        const waiting = this.waiters;
+        this.waiters = [];
+        try {
+          await this.fn();
+        } catch (e) {
+          this.onError(e);
+        }
+        for (const w of waiting) w();
+      } while (this.again || this.waiters.length);
+    } finally {
+      this.running = undefined;
+    }
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The dataplane: takes the whole desired kernel state (`DataplanePlan`, from routing/) and
+ * converges the kernel to it — sysctls, tunnel devices, neighbours/FDB, routes, NAT — changing
+ * only what differs. `apply()` is the only method with side effects (STYLE §5).
+ *
+ * Every apply starts from a fresh listing of the kernel (links, addresses, routes, neighbours,
+ * FDB), so every apply is a full resync of those: stale state tortie owns (routes of protocol 93,
+ * vxlan.calico, its neighbours and FDB entries) is removed even if it was left by an earlier
+ * process, and state it does not own is never touched. The nft tables are the exception: listing
+ * them means running `nft`, so after the first apply (which lists) the last rendering applied is
+ * remembered and compared; `apply(plan, {resync: true})` lists again.
+ *
+ * Order matters, and is:
+ *   1. sysctls (forwarding on before routes attract traffic);
+ *   2. desired devices: create/fix vxlan.calico (address, neighbours, FDB) and tunl0 — before the
+ *      routes that point at them, and neighbours before routes so the first packet finds its VTEP;
+ *   3. routes, from a listing taken after step 2 (a recreated device took its routes with it):
+ *      adds and in-place replaces first, deletes last;
+ *   4. undesired devices: vxlan.calico deleted, tunl0 stripped — after their routes went in step 3;
+ *   5. NAT.
+ * Applies are serialised: a call made while one runs waits for it.
+ *
+ * rp_filter is left alone on vxlan.calico: a decapsulated packet from a remote pod arrives on
+ * vxlan.calico, which is also where the route back to that pod's block points, so even strict
+ * reverse-path filtering accepts it.
+ */
+import { normalizeNft, natScript, renderNat, NAT_TABLES, type NatTableId } from './nat.js';
+import { ensureIpip, ensureVxlan, removeVxlan, retireIpip } from './devices.js';
+import { DataplaneError } from './errors.js';
+import type { Netlink, Nft, Sysctl } from './port.js';
+import { Run, type ApplyReport, type DataplaneLogger } from './report.js';
+import { reconcileRoutes } from './routes.js';
+import type { DataplanePlan, NatPlan } from './types.js';
+
+export interface DataplaneOptions {
+  netlink: Netlink;
+  sysctl: Sysctl;
+  nft: Nft;
+  log?: DataplaneLogger;
+  /** Clock for `durationMs` (default performance.now). */
+  now?: () => number;
+}
+
+export interface ApplyOptions {
+  /** Re-read the nft tables instead of trusting the last rendering applied. */
+  resync?: boolean;
+}
+
+export class Dataplane {
+  private readonly opts: DataplaneOptions;
+  private readonly log: DataplaneLogger;
+  private readonly now: () => number;
+  /** Normalised text of each tortie nft table as last applied or listed (undefined = absent); unset until the first apply. */
+  private natApplied: Map<NatTableId, string | undefined> | undefined;
+  /** Cleared once nft has refused `masquerade fully-random` and accepted the same script without it. */
+  private fullyRandom = true;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Warnings of the previous apply: not repeated in `report.warnings` (they stay in `issues`). */
+  private knownWarnings = new Set<string>();
+  private closed = false;
+
+  constructor(opts: DataplaneOptions) {
+    this.opts = opts;
+    this.log = opts.log ?? (() => {});
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** Converges the kernel to `plan`. Never throws for a failed kernel operation: see `report.errors`. */
+  apply(plan: DataplanePlan, opts: ApplyOptions = {}): Promise<ApplyReport> {
+    if (this.closed) return Promise.reject(new DataplaneError('CLOSED', 'apply', 'the dataplane is closed'));
+    const next = this.queue.then(() => this.applyNow(plan, opts));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Closes the netlink socket. Kernel state stays as it is (routes keep forwarding across restarts). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.opts.netlink.close();
+  }
+
+  private async applyNow(plan: DataplanePlan, opts: ApplyOptions): Promise<ApplyReport> {
+    const t0 = this.now();
+    const run = new Run(this.opts.netlink, this.opts.sysctl, this.opts.nft, this.log, this.knownWarnings);
+    const nl = run.netlink;
+
+    await this.sysctls(run, plan);
+
+    const links = await run.read('links', () => nl.listLinks());
+    if (links) {
+      if (plan.vxlan) await ensureVxlan(run, links, plan.vxlan);
+      if (plan.ipip) await ensureIpip(run, links, plan.ipip);
+      const after = await run.read('links', () => nl.listLinks());
+      if (after) {
+        await reconcileRoutes(run, plan.routes, after);
+        if (!plan.vxlan) await removeVxlan(run, after);
+        if (!plan.ipip) await retireIpip(run, after);
+      }
+    }
+
+    await this.nat(run, plan.nat, opts.resync ?? false);
+
+    const r = run.report;
+    this.knownWarnings = new Set(r.issues.filter((i) => i.severity === 'warning').map((i) => i.message));
+    r.durationMs = Math.round((this.now() - t0) * 1000) / 1000;
+    const level = r.changes > 0 || !r.ok ? 'info' : 'debug';
+    this.log(level, `dataplane applied: ${r.changes} change(s), ${r.errors.length} error(s), ${r.warnings.length} warning(s)`, {
+      routes: r.routes,
+      neighbors: r.neighbors,
+      fdb: r.fdb,
+      devices: r.devices,
+      durationMs: r.durationMs,
+    });
+    return r;
+  }
+
+  /** IPv4 forwarding always; IPv6 forwarding when the plan has IPv6 pools or routes. */
+  private async sysctls(run: Run, plan: DataplanePlan): Promise<void> {
+    const want: [string, string][] = [['net/ipv4/ip_forward', '1']];
+    const v6 = plan.nat.pools.some((c) => c.includes(':')) || plan.routes.some((r) => r.dst.includes(':'));
+    if (v6) want.push(['net/ipv6/conf/all/forwarding', '1']);
+    for (const [path, value] of want) {
+      const have = await run.read(`sysctl ${path}`, () => run.sysctl.read(path));
+      if (have === value) continue;
+      if (have === undefined) {
+        run.warn('SYSCTL_MISSING', `/proc/sys/${path} does not exist (is ${path.includes('ipv6') ? 'IPv6' : 'IPv4'} disabled?)`);
+        continue;
+      }
+      await run.attempt(`sysctl ${path}=${value}`, () => run.sysctl.write(path, value), () => run.report.sysctls++);
+    }
+  }
+
+  private async nat(run: Run, nat: NatPlan, resync: boolean): Promise<void> {
+    if (!this.natApplied || resync) {
+      const listed = await this.listNat(run, nat);
+      if (!listed) return;
+      this.natApplied = listed;
+    }
+    const applied = this.natApplied;
+    const render = () => renderNat(nat, { fullyRandom: this.fullyRandom });
+    const { invalid } = render();
+    for (const c of invalid) run.error('INVALID_PLAN', `NAT: invalid pool CIDR ${JSON.stringify(c)} left out`);
+
+    const changesOf = (tables: Map<NatTableId, string | undefined>) => {
+      const changes = new Map<NatTableId, string | undefined>();
+      for (const [id, text] of tables) {
+        if ((text === undefined ? undefined : normalizeNft(text)) !== applied.get(id)) changes.set(id, text);
+      }
+      return changes;
+    };
+    let changes = changesOf(render().tables);
+    if (changes.size === 0) return;
+    try {
+      await this.runNft(run, changes);
+    } catch (e) {
+      if (!(e instanceof DataplaneError)) throw e;
+      let failure = e;
+      if (this.fullyRandom && natScript(changes).includes('fully-random')) {
+        // Try once without fully-random: if that passes, fully-random was the problem (an old
+        // kernel or nft); if it fails too, the problem is elsewhere and fully-random stays.
+        this.fullyRandom = false;
+        changes = changesOf(render().tables);
+        try {
+          await this.runNft(run, changes);
+          run.warn('NO_FULLY_RANDOM', `nft refused "masquerade fully-random" (${e.message}); masquerading without it`);
+          return;
+        } catch (e2) {
+          if (!(e2 instanceof DataplaneError)) throw e2;
+          this.fullyRandom = true;
+          failure = e2;
+        }
+      }
+      // The transaction failed as a whole: the kernel still has what we last knew.
+      run.error(failure.code, `NAT tables not updated: ${failure.message}`);
+    }
+  }
+
+  /** One nft transaction; on success the new texts become "applied". */
+  private async runNft(run: Run, changes: Map<NatTableId, string | undefined>): Promise<void> {
+    if (changes.size === 0) return;
+    await run.nft.run(natScript(changes));
+    for (const [id, text] of changes) this.natApplied!.set(id, text === undefined ? undefined : normalizeNft(text));
+    run.report.changes++;
+    run.report.natTables += changes.size;
+    this.log('debug', 'nft tables replaced', { tables: [...changes.keys()] });
+  }
+
+  /** What the kernel has now (normalised), or undefined when nft cannot tell us. */
+  private async listNat(run: Run, nat: NatPlan): Promise<Map<NatTableId, string | undefined> | undefined> {
+    const listed = new Map<NatTableId, string | undefined>();
+    for (const id of NAT_TABLES) {
+      try {
+        const text = await run.nft.list(id);
+        listed.set(id, text === undefined ? undefined : normalizeNft(text));
+      } catch (e) {
+        if (!(e instanceof DataplaneError)) throw e;
+        if (nat.masquerade.length === 0) {
+          // Nothing to masquerade and no working nft (often: not installed): there is no table of
+          // ours to clean up either. Say so once and stop asking.
+          run.warn(e.code, `nftables unavailable (${e.message}); no NAT rules needed, none checked`);
+          return new Map(NAT_TABLES.map((t) => [t, undefined]));
+        }
+        run.error(e.code, `NAT not applied: cannot list nft table ${id}: ${e.message}`);
+        return undefined;
+      }
+    }
+    return listed;
+  }
+}

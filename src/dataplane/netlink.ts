@@ -1,0 +1,456 @@
+/**
+ * The real Netlink port: rtnetlink through the `netlink` npm package (the only file importing it).
+ * Translates between tortie's strings and rtnetlink messages, and turns the package's
+ * `Error("Request rejected: EEXIST")` into DataplaneError `{code: 'EEXIST'}` (STYLE §12).
+ *
+ * Tricky bits:
+ *  - Interfaces are named in the port but addressed by ifindex on the wire. A name → index cache
+ *    is refilled by every `listLinks()` (each apply starts with one) and on a miss; a device
+ *    recreated behind our back between two applies costs one failed operation, then the next
+ *    apply's listing heals it.
+ *  - The kernel's IFLA_LINKINFO / IFLA_INFO_DATA are nested attribute streams the package leaves as
+ *    raw Buffers; `ifla.parseInfo` / `ifla.parseVxlan` (and the format twins) do the nesting.
+ *  - RTNH_F_ONLINK (4) lives in rtm_flags, which the package models only for the RTM_F_* bits: it
+ *    shows up as `flags.__unknown`.
+ *  - Deletes send scope NOWHERE (255), which the kernel reads as "any scope" — iproute2 does the same.
+ *  - IPIP: creating `tunl0` needs the ipip module. Without it the kernel answers EOPNOTSUPP
+ *    ("Unknown device type"); when /sys/module/ipip is also absent that is IPIP_UNSUPPORTED, a
+ *    property of the host rather than a transient failure.
+ */
+import nl from 'netlink';
+import type { RtNetlinkSocket, rt } from 'netlink';
+import { existsSync } from 'node:fs';
+import { IP, MAC, v4Format, v6Format } from '../net/index.js';
+import { DataplaneError, type DataplaneErrorCode } from './errors.js';
+import { describeRoute, type Address, type Family, type FdbEntry, type Link, type LinkChange, type Neighbor, type Netlink, type Route, type RouteType, type VxlanSpec } from './port.js';
+
+// Netlink message flags (linux/netlink.h).
+const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+// Address families (linux/socket.h).
+const AF_INET = 2;
+const AF_BRIDGE = 7;
+const AF_INET6 = 10;
+const IF_OPER_UP = 6; // linux/if.h IF_OPER_*
+const RTNH_F_ONLINK = 4; // linux/rtnetlink.h
+const RT_SCOPE_NOWHERE = 255;
+const MAIN_TABLE = 254;
+const TIMEOUT_MS = 10_000;
+
+const ROUTE_TYPES: Record<string, RouteType> = {
+  UNICAST: 'unicast',
+  BLACKHOLE: 'blackhole',
+  UNREACHABLE: 'unreachable',
+  PROHIBIT: 'prohibit',
+  LOCAL: 'local',
+  BROADCAST: 'broadcast',
+  ANYCAST: 'anycast',
+  MULTICAST: 'multicast',
+  THROW: 'throw',
+};
+const SCOPES: Record<string, Route['scope']> = { UNIVERSE: 'universe', SITE: 'site', LINK: 'link', HOST: 'host', NOWHERE: 'nowhere' };
+
+/** The package reports the kernel's errno only inside the message text; this is the one place that reads it. */
+function wrap(op: string, e: unknown): DataplaneError {
+  if (e instanceof DataplaneError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /Request rejected: (E[A-Z0-9]+)/.exec(msg);
+  const code = (m?.[1] ?? 'EIO') as DataplaneErrorCode;
+  return new DataplaneError(code, op, `${op}: ${m ? code : msg}`, { cause: e });
+}
+
+function addrBytes(s: string): Buffer {
+  const ip = IP.parse(s);
+  return Buffer.from(ip.toBytes());
+}
+
+function familyOf(s: string): number {
+  return s.includes(':') ? AF_INET6 : AF_INET;
+}
+
+function formatAddr(b: Buffer): string {
+  if (b.length === 4) return v4Format(b.readUInt32BE(0));
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v6Format(v);
+}
+
+function formatMac(b: Buffer | undefined): string | undefined {
+  return b && b.length === 6 ? MAC.fromBytes(b).toString() : undefined;
+}
+
+/** StreamData (what the package's format* functions return) → one Buffer, for attributes it keeps raw. */
+function toBuffer(data: Parameters<InstanceType<typeof nl.AttrStream>['emit']>[0]): Buffer {
+  const s = new nl.AttrStream();
+  s.emit(data);
+  return Buffer.concat(s.bufs);
+}
+
+export interface KernelNetlinkOptions {
+  /** Request timeout (default 10 s). */
+  timeoutMs?: number;
+}
+
+export class KernelNetlink implements Netlink {
+  private readonly sock: RtNetlinkSocket;
+  private readonly indexByName = new Map<string, number>();
+  private readonly nameByIndex = new Map<number, string>();
+  private readonly timeout: number;
+  private closed = false;
+
+  constructor(opts: KernelNetlinkOptions = {}) {
+    this.sock = nl.createRtNetlink();
+    this.timeout = opts.timeoutMs ?? TIMEOUT_MS;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.socket.close();
+  }
+
+  /** Runs one request, mapping failures to DataplaneError. */
+  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new DataplaneError('CLOSED', op, `${op}: netlink port is closed`);
+    try {
+      return await fn();
+    } catch (e) {
+      throw wrap(op, e);
+    }
+  }
+
+  private opts(flags = 0): { flags: number; timeout: number } {
+    return { flags, timeout: this.timeout };
+  }
+
+  private remember(index: number, name: string): void {
+    this.indexByName.set(name, index);
+    this.nameByIndex.set(index, name);
+  }
+
+  private forget(name: string): void {
+    const i = this.indexByName.get(name);
+    this.indexByName.delete(name);
+    if (i !== undefined) this.nameByIndex.delete(i);
+  }
+
+  private async indexOf(name: string, op: string): Promise<number> {
+    const cached = this.indexByName.get(name);
+    if (cached !== undefined) return cached;
+    try {
+      const [m] = await this.sock.getLink({}, { ifname: name }, this.opts());
+      if (m?.data.index) {
+        this.remember(m.data.index, name);
+        return m.data.index;
+      }
+    } catch (e) {
+      const w = wrap(op, e);
+      if (w.code !== 'ENODEV') throw w;
+    }
+    throw new DataplaneError('NO_SUCH_LINK', op, `${op}: no interface named ${JSON.stringify(name)}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Links
+
+  async listLinks(): Promise<Link[]> {
+    const msgs = await this.call('link show', () => this.sock.getLinks(undefined, undefined, this.opts()));
+    this.indexByName.clear();
+    this.nameByIndex.clear();
+    const out: Link[] = [];
+    for (const m of msgs) {
+      const name = m.attrs.ifname;
+      const index = m.data.index;
+      if (name === undefined || index === undefined) continue;
+      this.remember(index, name);
+      const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+      const link: Link = {
+        index,
+        name,
+        kind: info?.kind ?? 'device',
+        mtu: m.attrs.mtu ?? 0,
+        up: !!m.data.flags?.up,
+        operUp: m.attrs.operstate === IF_OPER_UP,
+      };
+      const mac = formatMac(m.attrs.address);
+      if (mac) link.mac = mac;
+      if (info?.kind === 'vxlan' && info.data) {
+        const v = nl.ifla.parseVxlan(info.data);
+        link.vxlan = { vni: v.id ?? 0, port: v.port ? v.port.readUInt16BE(0) : 0, learning: !!v.learning };
+        const local = v.local ?? v.local6;
+        if (local && local.some((x) => x !== 0)) link.vxlan.local = formatAddr(local);
+        if (v.link) link.vxlan.parentIndex = v.link;
+      }
+      out.push(link);
+    }
+    return out;
+  }
+
+  async createVxlan(spec: VxlanSpec): Promise<void> {
+    const op = `link add ${spec.name} type vxlan id ${spec.vni}`;
+    const parent = await this.indexOf(spec.parent, op);
+    const v6 = spec.local.includes(':');
+    const data = toBuffer(
+      nl.ifla.formatVxlan({
+        id: spec.vni,
+        port: Buffer.from([spec.port >> 8, spec.port & 0xff]), // big-endian on the wire
+        ...(v6 ? { local6: addrBytes(spec.local) } : { local: addrBytes(spec.local) }),
+        link: parent,
+        learning: 0,
+      }),
+    );
+    const attrs: Parameters<RtNetlinkSocket['newLink']>[1] = {
+      ifname: spec.name,
+      linkinfo: toBuffer(nl.ifla.formatInfo({ kind: 'vxlan', data })),
+    };
+    if (spec.mtu) attrs.mtu = spec.mtu;
+    if (spec.mac) attrs.address = Buffer.from(MAC.parse(spec.mac).toBytes());
+    await this.call(op, () => this.sock.newLink({}, attrs, this.opts(NLM_F_CREATE | NLM_F_EXCL)));
+    this.forget(spec.name);
+  }
+
+  async createIpip(name: string): Promise<void> {
+    const op = `link add ${name} type ipip`;
+    try {
+      await this.indexOf(name, op);
+      return; // the module made its fallback device already
+    } catch (e) {
+      if (!(e instanceof DataplaneError && e.code === 'NO_SUCH_LINK')) throw e;
+    }
+    try {
+      const linkinfo = toBuffer(nl.ifla.formatInfo({ kind: 'ipip' }));
+      await this.call(op, () => this.sock.newLink({}, { ifname: name, linkinfo }, this.opts(NLM_F_CREATE | NLM_F_EXCL)));
+    } catch (e) {
+      const w = wrap(op, e);
+      // EOPNOTSUPP = "Unknown device type": no ipip driver, and the kernel could not load one.
+      if (['EOPNOTSUPP', 'ENOTSUP'].includes(w.code) && !existsSync('/sys/module/ipip')) {
+        throw new DataplaneError(
+          'IPIP_UNSUPPORTED',
+          op,
+          `this kernel has no IPIP support (creating ${name} failed with ${w.code} and /sys/module/ipip does not exist; ` +
+            'load the ipip module, or use VXLAN or no encapsulation)',
+          { cause: w },
+        );
+      }
+      if (w.code !== 'EEXIST') throw w;
+    }
+  }
+
+  async setLink(name: string, change: LinkChange): Promise<void> {
+    const op = `link set ${name}${change.up === undefined ? '' : change.up ? ' up' : ' down'}${change.mtu ? ` mtu ${change.mtu}` : ''}${change.mac ? ` address ${change.mac}` : ''}`;
+    const index = await this.indexOf(name, op);
+    const data: rt.Link = { index };
+    if (change.up !== undefined) {
+      data.flags = change.up ? { up: true } : {};
+      data.change = { up: true };
+    }
+    const attrs: Parameters<RtNetlinkSocket['setLink']>[1] = {};
+    if (change.mtu !== undefined) attrs.mtu = change.mtu;
+    if (change.mac !== undefined) attrs.address = Buffer.from(MAC.parse(change.mac).toBytes());
+    await this.call(op, () => this.sock.setLink(data, attrs, this.opts()));
+  }
+
+  async deleteLink(name: string): Promise<void> {
+    const op = `link del ${name}`;
+    const index = await this.indexOf(name, op);
+    await this.call(op, () => this.sock.delLink({ index }, {}, this.opts()));
+    this.forget(name);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Addresses
+
+  async listAddresses(dev: string): Promise<Address[]> {
+    const op = `addr show dev ${dev}`;
+    const index = await this.indexOf(dev, op);
+    const msgs = await this.call(op, () => this.sock.getAddresses(undefined, undefined, this.opts()));
+    const out: Address[] = [];
+    for (const m of msgs) {
+      if (m.data.index !== index) continue;
+      const a = m.attrs.local ?? m.attrs.address; // IFA_LOCAL is the interface's own address
+      if (a) out.push({ dev, cidr: `${formatAddr(a)}/${m.data.prefixlen ?? 0}` });
+    }
+    return out;
+  }
+
+  private addrMsg(addr: Address, index: number): [rt.Address, rt.AddressAttrs] {
+    const [ip, len] = addr.cidr.split('/');
+    const b = addrBytes(ip ?? '');
+    const family = familyOf(ip ?? '');
+    return [
+      { family, prefixlen: Number(len ?? (family === AF_INET ? 32 : 128)), index },
+      family === AF_INET ? { local: b, address: b } : { address: b, flags: { nodad: true } },
+    ];
+  }
+
+  async addAddress(addr: Address): Promise<void> {
+    const op = `addr add ${addr.cidr} dev ${addr.dev}`;
+    const [data, attrs] = this.addrMsg(addr, await this.indexOf(addr.dev, op));
+    await this.call(op, () => this.sock.newAddress(data, attrs, this.opts(NLM_F_CREATE | NLM_F_EXCL)));
+  }
+
+  async delAddress(addr: Address): Promise<void> {
+    const op = `addr del ${addr.cidr} dev ${addr.dev}`;
+    const [data, attrs] = this.addrMsg(addr, await this.indexOf(addr.dev, op));
+    await this.call(op, () => this.sock.delAddress(data, attrs, this.opts()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Routes
+
+  async listRoutes(family: Family): Promise<Route[]> {
+    const af = family === 4 ? AF_INET : AF_INET6;
+    let msgs: rt.RouteMessage[];
+    try {
+      msgs = await this.call(`route show (IPv${family})`, () => this.sock.getRoutes({ family: af }, undefined, this.opts()));
+    } catch (e) {
+      // A kernel booted with ipv6.disable=1 has no IPv6 routing at all: nothing of ours can be there.
+      if (family === 6 && e instanceof DataplaneError && e.code === 'EAFNOSUPPORT') return [];
+      throw e;
+    }
+    await this.listLinks(); // fresh ifindex → name for `oif`
+    const out: Route[] = [];
+    for (const m of msgs) {
+      const d = m.data;
+      if (d.family !== af || d.flags?.cloned) continue; // cached clones are not routes anyone added
+      const len = d.dstLen ?? 0;
+      const dstAddr = m.attrs.dst ? formatAddr(m.attrs.dst) : family === 4 ? '0.0.0.0' : '::';
+      const protocol = typeof d.protocol === 'number' ? d.protocol : nl.rt.RouteProtocol[d.protocol ?? 'REDIRECT'] ?? 0;
+      const typeName = typeof d.type === 'number' ? nl.rt.RouteType[d.type] : d.type;
+      const scopeName = typeof d.scope === 'number' ? nl.rt.RouteScope[d.scope] : d.scope;
+      const r: Route = {
+        dst: `${dstAddr}/${len}`,
+        type: ROUTE_TYPES[typeName ?? ''] ?? 'other',
+        table: m.attrs.table ?? d.table ?? 0,
+        protocol,
+        metric: m.attrs.priority ?? 0,
+      };
+      const scope = SCOPES[scopeName ?? ''];
+      if (scope) r.scope = scope;
+      if (m.attrs.gateway) r.gateway = formatAddr(m.attrs.gateway);
+      if (m.attrs.oif !== undefined) {
+        const name = this.nameByIndex.get(m.attrs.oif);
+        if (name !== undefined) r.dev = name;
+      }
+      if (((d.flags?.__unknown ?? 0) & RTNH_F_ONLINK) !== 0) r.onlink = true;
+      out.push(r);
+    }
+    return out;
+  }
+
+  private async routeMsg(route: Route, op: string, forDelete: boolean): Promise<[rt.Route, rt.RouteAttrs]> {
+    const [ip, len] = route.dst.split('/');
+    const family = familyOf(ip ?? '');
+    const typeName = (Object.keys(ROUTE_TYPES).find((k) => ROUTE_TYPES[k] === route.type) ?? 'UNICAST') as keyof typeof nl.rt.RouteType;
+    const data: rt.Route = {
+      family,
+      dstLen: Number(len),
+      table: (route.table ?? MAIN_TABLE) < 256 ? (route.table ?? MAIN_TABLE) : 252, // RT_TABLE_COMPAT: the real id goes in RTA_TABLE
+      protocol: route.protocol,
+      type: typeName,
+      // A device route (no gateway) is scope link; everything else universe. Deletes: any scope.
+      scope: forDelete ? RT_SCOPE_NOWHERE : route.type === 'unicast' && !route.gateway ? 'LINK' : 'UNIVERSE',
+    };
+    if (route.onlink && !forDelete) data.flags = { __unknown: RTNH_F_ONLINK };
+    const attrs: rt.RouteAttrs = { table: route.table ?? MAIN_TABLE };
+    if (Number(len) > 0) attrs.dst = addrBytes(ip ?? '');
+    if (route.metric) attrs.priority = route.metric;
+    if (!forDelete) {
+      if (route.gateway) attrs.gateway = addrBytes(route.gateway);
+      if (route.dev) attrs.oif = await this.indexOf(route.dev, op);
+    }
+    return [data, attrs];
+  }
+
+  async addRoute(route: Route): Promise<void> {
+    const op = `route add ${describeRoute(route)}`;
+    const [data, attrs] = await this.routeMsg(route, op, false);
+    await this.call(op, () => this.sock.newRoute(data, attrs, this.opts(NLM_F_CREATE | NLM_F_EXCL)));
+  }
+
+  async replaceRoute(route: Route): Promise<void> {
+    const op = `route replace ${describeRoute(route)}`;
+    const [data, attrs] = await this.routeMsg(route, op, false);
+    await this.call(op, () => this.sock.newRoute(data, attrs, this.opts(NLM_F_CREATE | NLM_F_REPLACE)));
+  }
+
+  async deleteRoute(route: Route): Promise<void> {
+    const op = `route del ${describeRoute(route)}`;
+    const [data, attrs] = await this.routeMsg(route, op, true);
+    await this.call(op, () => this.sock.delRoute(data, attrs, this.opts()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Neighbours and FDB
+
+  async listNeighbors(dev: string): Promise<Neighbor[]> {
+    const op = `neigh show dev ${dev}`;
+    const index = await this.indexOf(dev, op);
+    const out: Neighbor[] = [];
+    for (const family of [AF_INET, AF_INET6]) {
+      const msgs = await this.call(op, () => this.sock.getNeighbors({ family }, undefined, this.opts()));
+      for (const m of msgs) {
+        if (m.data.ifindex !== index || m.data.family !== family || !m.attrs.dst) continue;
+        const n: Neighbor = { dev, ip: formatAddr(m.attrs.dst), permanent: !!m.data.state?.permanent };
+        const mac = formatMac(m.attrs.lladdr);
+        if (mac) n.mac = mac;
+        out.push(n);
+      }
+    }
+    return out;
+  }
+
+  async replaceNeighbor(n: Neighbor): Promise<void> {
+    const op = `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev}${n.permanent ? ' permanent' : ''}`;
+    const ifindex = await this.indexOf(n.dev, op);
+    const attrs: rt.NeighborAttrs = { dst: addrBytes(n.ip) };
+    if (n.mac) attrs.lladdr = Buffer.from(MAC.parse(n.mac).toBytes());
+    const state: rt.NeighborState = n.permanent ? { permanent: true } : { reachable: true };
+    await this.call(op, () =>
+      this.sock.newNeighbor({ family: familyOf(n.ip), ifindex, state }, attrs, this.opts(NLM_F_CREATE | NLM_F_REPLACE)),
+    );
+  }
+
+  async deleteNeighbor(n: { dev: string; ip: string }): Promise<void> {
+    const op = `neigh del ${n.ip} dev ${n.dev}`;
+    const ifindex = await this.indexOf(n.dev, op);
+    await this.call(op, () => this.sock.delNeighbor({ family: familyOf(n.ip), ifindex }, { dst: addrBytes(n.ip) }, this.opts()));
+  }
+
+  async listFdb(dev: string): Promise<FdbEntry[]> {
+    const op = `fdb show dev ${dev}`;
+    const index = await this.indexOf(dev, op);
+    const msgs = await this.call(op, () => this.sock.getNeighbors({ family: AF_BRIDGE }, undefined, this.opts()));
+    const out: FdbEntry[] = [];
+    for (const m of msgs) {
+      if (m.data.ifindex !== index) continue;
+      const mac = formatMac(m.attrs.lladdr);
+      if (!mac) continue;
+      const e: FdbEntry = { dev, mac, permanent: !!m.data.state?.permanent, self: !!m.data.flags?.self };
+      if (m.attrs.dst) e.dst = formatAddr(m.attrs.dst);
+      out.push(e);
+    }
+    return out;
+  }
+
+  async replaceFdb(e: { dev: string; mac: string; dst: string }): Promise<void> {
+    const op = `fdb replace ${e.mac} dst ${e.dst} dev ${e.dev} self permanent`;
+    const ifindex = await this.indexOf(e.dev, op);
+    await this.call(op, () =>
+      this.sock.newNeighbor(
+        { family: AF_BRIDGE, ifindex, state: { permanent: true }, flags: { self: true } },
+        { lladdr: Buffer.from(MAC.parse(e.mac).toBytes()), dst: addrBytes(e.dst) },
+        this.opts(NLM_F_CREATE | NLM_F_REPLACE),
+      ),
+    );
+  }
+
+  async deleteFdb(e: { dev: string; mac: string; dst?: string }): Promise<void> {
+    const op = `fdb del ${e.mac}${e.dst ? ` dst ${e.dst}` : ''} dev ${e.dev} self`;
+    const ifindex = await this.indexOf(e.dev, op);
+    const attrs: rt.NeighborAttrs = { lladdr: Buffer.from(MAC.parse(e.mac).toBytes()) };
+    if (e.dst) attrs.dst = addrBytes(e.dst);
+    await this.call(op, () => this.sock.delNeighbor({ family: AF_BRIDGE, ifindex, flags: { self: true } }, attrs, this.opts()));
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Route reconciler: tortie's routes are exactly the main-table (254) routes with protocol
+ * TORTIE_ROUTE_PROTO (93). Each apply lists the kernel's routes (both families), and:
+ *  - adds the desired routes that are missing (NLM_F_EXCL: never clobbers a route that appeared
+ *    since the listing);
+ *  - replaces ours that differ in place (NLM_F_REPLACE — one step, so traffic never sees a gap);
+ *  - deletes ours that are not desired, after the adds (a /26 → /25 aggregation adds the /25 first);
+ *  - never writes to a (table, dst, metric) slot held by another protocol: the CNI's workload /32s
+ *    (proto boot), BIRD's routes (12), the kernel's connected routes. REPLACE would overwrite them
+ *    whoever owns them, so such a desired route is skipped with a ROUTE_CONFLICT warning.
+ *
+ * The route's identity in the kernel is (table, dst, metric) — plus TOS, which nobody here sets.
+ * Our routes carry no explicit metric: 0 for IPv4, which the kernel shows as no metric, and 1024
+ * for IPv6, the value the kernel fills in. An ours-route at another metric is stale.
+ */
+import { IP, Prefix } from '../net/index.js';
+import { diffByKey } from './diff.js';
+import { describeRoute, type Family, type Link, type Route } from './port.js';
+import type { Run } from './report.js';
+import { TORTIE_ROUTE_PROTO, type KernelRoute } from './types.js';
+
+const MAIN_TABLE = 254;
+const defaultMetric = (dst: string): number => (dst.includes(':') ? 1024 : 0);
+const keyOf = (r: Route): string => `${r.dst}|${r.metric ?? 0}`;
+
+/** The protocol names `ip route` prints, for messages. */
+const PROTO_NAMES: Record<number, string> = { 2: 'kernel', 3: 'boot', 4: 'static', 12: 'bird', 16: 'dhcp', 186: 'bgp (FRR)' };
+
+/** A plan route as the kernel will show it, or a reason it cannot be one. */
+export function toKernelRoute(r: KernelRoute): Route | string {
+  const p = Prefix.tryParse(r.dst);
+  if (!p) return `invalid destination ${JSON.stringify(r.dst)}`;
+  const dst = p.toString();
+  const out: Route = { dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: defaultMetric(dst) };
+  if (r.type === 'blackhole') {
+    if (r.gateway || r.dev) return `${dst}: a blackhole route has no gateway or device`;
+    return out;
+  }
+  if (r.gateway !== undefined) {
+    const gw = IP.tryParse(r.gateway);
+    if (!gw) return `${dst}: invalid gateway ${JSON.stringify(r.gateway)}`;
+    if (gw.version !== p.version) return `${dst}: gateway ${r.gateway} is of the other address family`;
+    out.gateway = gw.toString();
+  }
+  if (r.dev) out.dev = r.dev;
+  if (!out.gateway && !out.dev) return `${dst}: a unicast route needs a gateway or a device`;
+  if (r.onlink) {
+    if (!out.dev || !out.gateway) return `${dst}: onlink needs both a device and a gateway`;
+    out.onlink = true;
+  }
+  return out;
+}
+
+/** Same forwarding: the kernel fills in `dev` for a gateway route, so it only counts when we asked for one. */
+function sameRoute(want: Route, have: Route): boolean {
+  return (
+    want.type === have.type &&
+    (want.gateway ?? '') === (have.gateway ?? '') &&
+    !!want.onlink === !!have.onlink &&
+    (want.dev === undefined || want.dev === have.dev)
+  );
+}
+
+export async function reconcileRoutes(run: Run, planned: readonly KernelRoute[], links: readonly Link[]): Promise<void> {
+  const names = new Set(links.map((l) => l.name));
+  const desired: Route[] = [];
+  const missingDev = new Map<string, number>();
+  for (const r of planned) {
+    const k = toKernelRoute(r);
+    if (typeof k === 'string') {
+      run.error('INVALID_PLAN', `route not programmed: ${k}`);
+      continue;
+    }
+    if (k.dev && !names.has(k.dev)) {
+      missingDev.set(k.dev, (missingDev.get(k.dev) ?? 0) + 1);
+      continue;
+    }
+    desired.push(k);
+  }
+  for (const [dev, n] of missingDev) {
+    run.error('NO_SUCH_LINK', `${n} route(s) via ${dev} not programmed: the device does not exist`);
+  }
+
+  const actual: Route[] = [];
+  for (const family of [4, 6] as Family[]) {
+    const rs = await run.read(`IPv${family} routes`, () => run.netlink.listRoutes(family));
+    if (rs === undefined) return; // cannot tell what is ours: change nothing rather than guess
+    actual.push(...rs.filter((r) => (r.table ?? MAIN_TABLE) === MAIN_TABLE));
+  }
+  const ours = actual.filter((r) => r.protocol === TORTIE_ROUTE_PROTO);
+  const foreign = new Map<string, Route>();
+  for (const r of actual) if (r.protocol !== TORTIE_ROUTE_PROTO) foreign.set(keyOf(r), r);
+
+  const wanted = desired.filter((r) => {
+    const f = foreign.get(keyOf(r));
+    if (!f) return true;
+    const who = PROTO_NAMES[f.protocol] ? `${f.protocol} (${PROTO_NAMES[f.protocol]})` : String(f.protocol);
+    run.warn('ROUTE_CONFLICT', `route ${r.dst} not programmed: the main table has a route of protocol ${who} for it (${describeRoute(f)}), which tortie leaves alone`);
+    return false;
+  });
+
+  const d = diffByKey(wanted, ours, keyOf, keyOf, sameRoute);
+  const rep = run.report.routes;
+  for (const r of d.add) {
+    await run.attempt(`route add ${describeRoute(r)}`, () => run.netlink.addRoute(r), () => rep.added++);
+  }
+  for (const { desired: r } of d.change) {
+    await run.attempt(`route replace ${describeRoute(r)}`, () => run.netlink.replaceRoute(r), () => rep.replaced++);
+  }
+  for (const r of d.remove) {
+    const del: Route = { dst: r.dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: r.metric ?? 0 };
+    await run.attempt(`route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(del), () => rep.deleted++, { goneIsFine: true });
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The kernel state this node converges to — what BIRD's `protocol kernel` / `protocol static` and
+ * Felix's route, VXLAN, IPIP and masquerade managers program in Calico v3.32 (calico-compat.md
+ * §5.5–5.7, §6.3–6.6). Pure: the dataplane diffs this against the kernel.
+ *
+ *  - Learned BGP routes pass BIRD's `calico_kernel_programming` filter (§5.6): service ranges are
+ *    never programmed; VXLAN pools are Felix's (skipped here, computed from IPAM below); IPIP
+ *    Always ⇒ via tunl0 onlink; IPIP CrossSubnet ⇒ tunl0 unless the next hop is in our subnet;
+ *    anything else ⇒ a plain route via the next hop.
+ *  - Blackholes for our affine blocks, any affinity state, never for host-length blocks
+ *    (bird_aggr.cfg's static protocol; Felix's IPAM-block drop routes for VXLAN pools).
+ *  - VXLAN routes come from IPAM, as Felix's l3_route_resolver + route_mgr + vxlan_mgr compute them:
+ *    a remote block via the owner's VTEP (onlink); a host route for every address allocated by a node
+ *    other than the block's owner; CrossSubnet pools with the owner in our subnet go straight to its
+ *    node IP on the parent interface. A remote VTEP address that needs its own route (borrowed, or a
+ *    host-length block) is a device route on vxlan.calico with no gateway — routing it via itself
+ *    would loop; an address inside the owner's own block needs none (the block route covers it).
+ *  - Precedence when two sources want one destination: blackhole, then Felix (VXLAN), then BGP —
+ *    as BIRD's static routes outrank BGP and Felix owns VXLAN pools.
+ */
+import type { Resource } from '../api/meta.js';
+import { IP, Prefix } from '../net/index.js';
+import { NO_POLICIES } from './exports.js';
+import { byPrefix, isHostLength, poolOf, readFacts, serviceRanges, vxlanMac, type Facts, type NodeFacts } from './facts.js';
+import { planPeers } from './peers.js';
+import type { DataplanePlan, HostFacts, IpipDevice, KernelRoute, LearnedRoute, RoutingInput, VxlanDevice } from './types.js';
+
+export const VXLAN_DEVICE = 'vxlan.calico' as const;
+export const IPIP_DEVICE = 'tunl0' as const;
+const VXLAN_OVERHEAD = 50; // IPv4 VXLAN (§6.6)
+const IPIP_OVERHEAD = 20;
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+class RouteSet {
+  private readonly routes = new Map<string, { p: Prefix; r: KernelRoute }>();
+  /** Adds unless the destination is already taken (callers add in precedence order). */
+  add(p: Prefix, r: KernelRoute): void {
+    if (!this.routes.has(r.dst)) this.routes.set(r.dst, { p, r });
+  }
+  has(dst: string): boolean {
+    return this.routes.has(dst);
+  }
+  sorted(): KernelRoute[] {
+    return [...this.routes.values()].sort((a, b) => byPrefix(a.p, b.p)).map((x) => x.r);
+  }
+}
+
+/** Our own addresses: a learned route whose next hop is one of them is not programmed. */
+function ownAddresses(self: NodeFacts): Set<string> {
+  return new Set([self.ipv4, self.ipv6, self.vxlanTunnelAddr, self.ipipTunnelAddr].filter((a): a is string => !!a));
+}
+
+function blackholes(f: Facts, out: RouteSet): void {
+  for (const { info, cidr } of f.blocks) {
+    if (info.affinityHost !== f.me || isHostLength(cidr)) continue;
+    out.add(cidr, { dst: cidr.toString(), type: 'blackhole' });
+  }
+}
+
+/** BIRD's `calico_kernel_programming` export filter (§5.6), one learned route at a time. */
+function learnedRoutes(f: Facts, learned: readonly LearnedRoute[], host: HostFacts, out: RouteSet): void {
+  const self = f.self!;
+  const own = ownAddresses(self);
+  const reject = serviceRanges(f);
+  for (const l of learned) {
+    if (l.from === 'local') continue;
+    const p = Prefix.tryParse(l.prefix);
+    const nh = IP.tryParse(l.nextHop);
+    if (!p || !nh || own.has(nh.toString())) continue;
+    if (reject.some((r) => r.containsPrefix(p))) continue;
+    const dst = p.toString();
+    const gateway = nh.toString();
+    const pool = poolOf(f, p);
+    if (pool && pool.vxlanMode !== 'Never') continue; // Felix programs VXLAN pools
+    // BIRD only sets krt_tunnel when it knows our subnet (confd omits the pool statements otherwise).
+    if (pool && p.version === 4 && self.ipv4Net && pool.ipipMode !== 'Never') {
+      const sameSubnet = pool.ipipMode === 'CrossSubnet' && self.ipv4Net.contains(nh);
+      out.add(p, sameSubnet ? { dst, type: 'unicast', gateway, dev: host.iface } : { dst, type: 'unicast', gateway, dev: IPIP_DEVICE, onlink: true });
+      continue;
+    }
+    out.add(p, { dst, type: 'unicast', gateway });
+  }
+}
+
+/** Felix's VXLAN enablement: FelixConfiguration vxlanEnabled, else any IPv4 pool with VXLAN (encapsulation_resolver.go). */
+function vxlanWanted(f: Facts): boolean {
+  const forced = f.felix('vxlanEnabled');
+  if (typeof forced === 'boolean') return forced;
+  return f.pools.some((p) => p.cidr.version === 4 && p.vxlanMode !== 'Never');
+}
+
+function ipipWanted(f: Facts): boolean {
+  const forced = f.felix('ipipEnabled');
+  if (typeof forced === 'boolean') return forced;
+  return f.pools.some((p) => p.cidr.version === 4 && p.ipipMode !== 'Never');
+}
+
+function vxlanDevice(f: Facts, host: HostFacts): VxlanDevice | undefined {
+  const self = f.self!;
+  if (!vxlanWanted(f) || !self.vxlanTunnelAddr || !self.ipv4) return undefined;
+  return {
+    name: VXLAN_DEVICE,
+    vni: num(f.felix('vxlanVNI')) ?? 4096,
+    port: num(f.felix('vxlanPort')) ?? 4789,
+    mac: self.vxlanMac ?? vxlanMac(f.me),
+    localIP: self.ipv4,
+    parent: host.iface,
+    address: self.vxlanTunnelAddr,
+    mtu: num(f.felix('vxlanMTU')) || host.mtu - VXLAN_OVERHEAD,
+    // vxlan_resolver.go: a VTEP needs both the tunnel address and the node's IPv4 (the FDB destination).
+    peers: f.nodeList
+      .filter((n) => n.name !== f.me && n.vxlanTunnelAddr && n.ipv4)
+      .map((n) => ({ nodeName: n.name, tunnelIP: n.vxlanTunnelAddr!, mac: n.vxlanMac ?? vxlanMac(n.name), nodeIP: n.ipv4! })),
+  };
+}
+
+/** Felix's VXLAN routes from IPAM (l3_route_resolver.go flush + route_mgr.go + vxlan_mgr.go tunnelRoute). */
+function vxlanRoutes(f: Facts, host: HostFacts, out: RouteSet): void {
+  const self = f.self!;
+  const route = (dst: Prefix, owner: string, crossSubnet: boolean) => {
+    const n = f.nodes.get(owner);
+    const d = dst.toString();
+    // noEncapRoute first: CrossSubnet pool and the owner's IP inside our subnet (needs only its node IP).
+    if (crossSubnet && n?.ipv4 && self.ipv4Net) {
+      const nodeAddr = IP.parse(n.ipv4);
+      if (self.ipv4Net.contains(nodeAddr)) {
+        out.add(dst, { dst: d, type: 'unicast', gateway: n.ipv4, dev: host.iface, onlink: true });
+        return;
+      }
+    }
+    if (!n?.vxlanTunnelAddr || !n.ipv4) return; // no VTEP known for the owner: Felix has no route either
+    if (isHostLength(dst) && dst.ip.toString() === n.vxlanTunnelAddr) {
+      out.add(dst, { dst: d, type: 'unicast', dev: VXLAN_DEVICE }); // remote tunnel / borrowed tunnel IP
+      return;
+    }
+    out.add(dst, { dst: d, type: 'unicast', gateway: n.vxlanTunnelAddr, dev: VXLAN_DEVICE, onlink: true });
+  };
+  for (const { info, cidr } of f.blocks) {
+    const pool = poolOf(f, cidr);
+    if (!pool || cidr.version !== 4 || pool.vxlanMode === 'Never') continue;
+    const cross = pool.vxlanMode === 'CrossSubnet';
+    if (info.affinityHost && info.affinityHost !== f.me) route(cidr, info.affinityHost, cross);
+    // model.AllocationBlock.NonAffineAllocations: allocations whose node is not the block's owner.
+    for (const a of info.allocations) {
+      if (!a.node || a.node === info.affinityHost || a.node === f.me) continue;
+      const ip = IP.tryParse(a.ip);
+      if (!ip || !cidr.contains(ip)) continue;
+      route(Prefix.of(ip, ip.bits), a.node, cross);
+    }
+  }
+}
+
+function ipipDevice(f: Facts, host: HostFacts): IpipDevice | undefined {
+  const self = f.self!;
+  if (!ipipWanted(f) || !self.ipipTunnelAddr) return undefined;
+  return { name: IPIP_DEVICE, address: self.ipipTunnelAddr, mtu: num(f.felix('ipipMTU')) || host.mtu - IPIP_OVERHEAD };
+}
+
+/** bird_aggr.cfg: `route <peerIP>/32 via <reachableBy>;` for each of our peers with reachableBy. */
+function reachableByRoutes(f: Facts, bgpPeers: readonly Resource[], out: RouteSet): void {
+  for (const p of planPeers(f, bgpPeers, undefined, NO_POLICIES)) {
+    if (!p.reachableBy) continue;
+    const ip = IP.parse(p.address);
+    const dst = Prefix.of(ip, ip.bits);
+    out.add(dst, { dst: dst.toString(), type: 'unicast', gateway: IP.parse(p.reachableBy).toString() });
+  }
+}
+
+export function planDataplane(input: RoutingInput, learned: readonly LearnedRoute[], host: HostFacts): DataplanePlan {
+  const f = readFacts(input);
+  const byCidr = (a: { cidr: Prefix }, b: { cidr: Prefix }) => byPrefix(a.cidr, b.cidr);
+  const pools = [...f.pools].sort(byCidr);
+  // Felix masquerades every pool with natOutgoing — disabled ones too (a draining pool still has workloads).
+  const nat = { masquerade: pools.filter((p) => p.natOutgoing).map((p) => p.cidr.toString()), pools: pools.map((p) => p.cidr.toString()) };
+  if (!f.self) return { routes: [], nat };
+
+  const routes = new RouteSet();
+  blackholes(f, routes);
+  const vxlan = vxlanDevice(f, host);
+  if (vxlan) vxlanRoutes(f, host, routes);
+  reachableByRoutes(f, input.bgpPeers, routes);
+  learnedRoutes(f, learned, host, routes);
+
+  const plan: DataplanePlan = { routes: routes.sorted(), nat };
+  if (vxlan) plan.vxlan = vxlan;
+  const ipip = ipipDevice(f, host);
+  if (ipip) plan.ipip = ipip;
+  return plan;
+}
+
