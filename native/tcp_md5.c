@@ -9,6 +9,7 @@
  * The fd is then handed to a node net.Socket. Linux only.
  */
 #define NAPI_VERSION 8
+#include <stdio.h>
 #include <node_api.h>
 #include <arpa/inet.h>
 #include <errno.h>
