@@ -43,6 +43,8 @@ export interface AgentHooks {
   dataplaneApplied?(ok: boolean): void;
   peersChanged?(peers: AgentPeerStatus[]): void;
   routesChanged?(counts: AgentStatus['routes'], originated: number): void;
+  /** A dataplane plan was computed (the pod MTU follows from it). */
+  planned?(plan: DataplanePlan, host: HostFacts): void;
 }
 
 export interface AgentOptions {
@@ -333,6 +335,7 @@ export class Agent extends EventEmitter {
     this.pendingChangeAt = undefined;
     const plan = planDataplane(this.input(), [...this.learned.values()], this.opts.host);
     this.lastDataplane = plan;
+    this.opts.hooks?.planned?.(plan, this.opts.host);
     try {
       const rep = (await this.opts.dataplane.apply(plan)) as { warnings?: string[]; errors?: string[]; ok?: boolean } | undefined;
       for (const w of rep?.warnings ?? []) this.opts.log('warning', w);

@@ -9,7 +9,7 @@
  * knobs read by startup.ts. Several agents may run on one machine, one per network namespace,
  * each with its own `--run-dir`.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Speaker } from '../bgp/speaker.js';
@@ -19,6 +19,7 @@ import { openBackend } from '../datastore/open.js';
 import { Ipam } from '../ipam/ipam.js';
 import { DEFAULT_HOST_MTU, DEFAULT_MTU_IFACE_PATTERN } from '../dataplane/mtu.js';
 import { Prefix } from '../net/index.js';
+import type { DataplanePlan, HostFacts } from '../routing/types.js';
 import { Agent, type AgentHooks, type DataplaneLike } from './agent.js';
 import { autodetect, hostAddresses, type Detected } from './autodetect.js';
 import { jsonLogger, type Logger, type LogLevel } from './log.js';
@@ -47,12 +48,32 @@ export interface AgentRunOptions {
   secretsDir?: string;
   /** False: BGP only, no kernel programming. */
   dataplane?: boolean;
+  /** Where the agent leaves `nodename` and `mtu` for the CNI plugin (Calico's /var/lib/calico). */
+  stateDir?: string;
   env: NodeJS.ProcessEnv;
   /** Log lines (JSON) go here. */
   logWrite: (line: string) => void;
 }
 
 export const DEFAULT_SECRETS_DIR = '/etc/tortie/secrets';
+export const DEFAULT_STATE_DIR = '/var/lib/tortie';
+
+/** Pod MTU (calico-compat §6.6): the smallest MTU of the encapsulations in use, else the host's. */
+export function podMtu(plan: DataplanePlan, host: HostFacts): number {
+  const encaps = [plan.vxlan?.mtu, plan.ipip?.mtu].filter((m): m is number => m !== undefined);
+  return encaps.length ? Math.min(...encaps) : host.mtu;
+}
+
+/** Writes a file only when its content changes (atomically: a CNI plugin may read it at any time). */
+function writeIfChanged(path: string, content: string): void {
+  try {
+    if (readFileSync(path, 'utf8') === content) return;
+  } catch {
+    /* absent */
+  }
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+}
 export const DEFAULT_METRICS_PORT = 9091;
 const STOP_MARKER = 'graceful-stop.json';
 
@@ -144,6 +165,9 @@ export async function runAgent(o: AgentRunOptions, deps: { makeDataplane?: (log:
     const id = { name, ...(v4 ? { ipv4: v4.cidr } : {}), ...(v6 ? { ipv6: v6.cidr } : {}), ...(asNumber !== undefined ? { asNumber } : {}) };
     await ensureNode(client, id);
     await ensureDefaults(client, id, env, log);
+    const stateDir = o.stateDir ?? env.TORTIE_STATE_DIR ?? DEFAULT_STATE_DIR;
+    mkdirSync(stateDir, { recursive: true });
+    writeIfChanged(join(stateDir, 'nodename'), name);
 
     // A graceful stop shortly before: come back as a restarting speaker (RFC 4724) and keep the kernel routes.
     const marker = join(runDir, STOP_MARKER);
@@ -173,7 +197,11 @@ export async function runAgent(o: AgentRunOptions, deps: { makeDataplane?: (log:
       secret: secretResolver(o.secretsDir ?? env.TORTIE_SECRETS_DIR ?? DEFAULT_SECRETS_DIR, env),
       ...(env.CALICO_ROUTER_ID ? { routerIdEnv: env.CALICO_ROUTER_ID } : {}),
       restarting,
-      hooks: { ...(m?.hooks ?? {}), ...(deps.hooks ?? {}) },
+      hooks: {
+        ...(m?.hooks ?? {}),
+        planned: (plan, host) => writeIfChanged(join(stateDir, 'mtu'), `${podMtu(plan, host)}`),
+        ...(deps.hooks ?? {}),
+      },
     });
     await agent.start();
     server = await serveAgent(runDir, agent);

@@ -441,7 +441,8 @@ export const NODE_RUN_HELP = `${DATASTORE_INTRO}Usage:
                   [--ip-autodetection-method=<IP_AUTODETECTION_METHOD>]
                   [--ip6-autodetection-method=<IP6_AUTODETECTION_METHOD>]
                   [--metrics-port=<PORT>] [--log-level=<LEVEL>]
-                  [--secrets-dir=<DIR>] [--no-dataplane] [--config=<CONFIG>]
+                  [--secrets-dir=<DIR>] [--state-dir=<DIR>] [--no-dataplane]
+                  [--config=<CONFIG>]
 
 Examples:
   # Run the agent for this host as node-1, peering from 10.0.0.1.
@@ -463,6 +464,7 @@ Options:
                            > can-reach=<IP OR DOMAINNAME>
                            > interface=<IFACE NAME REGEX LIST>
                            > skip-interface=<IFACE NAME REGEX LIST>
+                           > cidr=<CIDR LIST>
                            [default: first-found]
      --ip6-autodetection-method=<IP6_AUTODETECTION_METHOD>
                            The same for the IPv6 address [default: first-found].
@@ -474,6 +476,9 @@ Options:
                            [default: info, or LOG_LEVEL].
      --secrets-dir=<DIR>   Where BGP passwords live, as <DIR>/<secret>/<key>
                            [default: /etc/tortie/secrets, or TORTIE_SECRETS_DIR].
+     --state-dir=<DIR>     Where the agent writes 'nodename' and the pod 'mtu' for
+                           the CNI plugin [default: /var/lib/tortie, or
+                           TORTIE_STATE_DIR].
      --no-dataplane        Run BGP only: program no kernel routes.
   -c --config=<CONFIG>     Path to the file containing connection configuration
                            in YAML or JSON format. [default: /etc/tortie/tortie.cfg]

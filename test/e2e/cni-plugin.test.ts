@@ -166,13 +166,21 @@ spec:
     assert.match(r3.json!.msg, /mtu/);
   });
 
-  it('pods made by the plugin on two hosts ping each other (with the agents)', async () => {
+  it('pods made by the plugin on two hosts ping each other (with the agents); node name and MTU from the agent', async () => {
     const pods: { ns: Netns; ip: string }[] = [];
     for (const h of lab.hosts) {
       const ns = podNs(`cni-x-${h.name}`);
-      const r = await runPlugin(h.ns, pluginPath('tortie'), 'ADD', net(h), { containerId: `x-${h.name}`, netns: `/run/netns/${ns.name}`, args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: `x-${h.name}` } });
+      // No nodename or mtu in the configuration: the files the agent wrote are used.
+      const { nodename: _n, mtu: _m, ...rest } = net(h);
+      void _n;
+      void _m;
+      const conf2 = { ...rest, nodename_file: `${lab.stateDir(h)}/nodename`, mtu_file: `${lab.stateDir(h)}/mtu` };
+      const r = await runPlugin(h.ns, pluginPath('tortie'), 'ADD', conf2, { containerId: `x-${h.name}`, netns: `/run/netns/${ns.name}`, args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: `x-${h.name}` } });
       assert.equal(r.code, 0, r.out);
       pods.push({ ns, ip: r.json!.ips[0].address.split('/')[0] });
+      assert.match(ns.ip('link', 'show', 'eth0'), /mtu 1500/, 'the host MTU (no encapsulation), from the agent');
+      const wep = await (await lab.datastore()).get({ kind: 'WorkloadEndpoint', name: `${h.name.replace(/-/g, '--')}-k8s-x--${h.name.replace(/-/g, '--')}-eth0`, namespace: 'default' });
+      assert.equal((wep.spec as { node: string }).node, h.name);
     }
     await waitFor(() => lab.ping(pods[0]!.ns, pods[1]!.ip, 1), 20_000, { what: 'pod on host-a → pod on host-b' });
     assert.ok(await lab.ping(pods[1]!.ns, pods[0]!.ip, 3));

@@ -135,9 +135,14 @@ export class AgentLab {
 
   /** Starts `tortie node run` in the host's namespace. */
   startAgent(h: LabHost, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): TrackedProcess {
-    const argv = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/bin.ts'), 'node', 'run', '--name', h.name, '--run-dir', h.runDir, ...extraArgs];
+    const argv = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/bin.ts'), 'node', 'run', '--name', h.name, '--run-dir', h.runDir, '--state-dir', this.stateDir(h), ...extraArgs];
     h.agent = h.ns.spawn(argv, { logFile: h.logFile, env: { ...this.env, ...env }, cwd: REPO });
     return h.agent;
+  }
+
+  /** The agent's state dir (`nodename`, `mtu` for the CNI plugin). */
+  stateDir(h: LabHost): string {
+    return join(h.runDir, 'state');
   }
 
   async stopAgent(h: LabHost, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
