@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what tortie needs on a fresh Debian machine, and nothing twice:
 # Debian packages (etcd for the datastore tests; BIRD 2, FRR, GoBGP, ExaBGP, iproute2, tcpdump,
-# ping for the BGP interop tests; nftables and procps (sysctl) for the agent), BIRD 1.6 unpacked beside BIRD 2 in /opt/bird16 (the "bird"
+# ping for the BGP interop tests; nftables and procps (sysctl) for the agent; podman + runc, the
+# reference CNI plugins, busybox-static (offline container rootfs), Go + Debian's libcni source for
+# the CNI runtime tests), BIRD 1.6 unpacked beside BIRD 2 in /opt/bird16 (the "bird"
 # and "bird2" packages conflict), npm dependencies with the native better-sqlite3 build
-# (approved in package.json "allowScripts"), and the compiled dist/.
+# (approved in package.json "allowScripts"), the compiled dist/, and the small libcni client of
+# test/fixtures/cni/cniclient (node_modules/.cache/tortie/cni/).
 # Safe to repeat: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +19,11 @@ apt_update() {
 }
 
 PKGS=(etcd-server etcd-client bird2 frr gobgpd exabgp iproute2 tcpdump iputils-ping nftables procps)
+# CNI runtime tests (test/helpers/cni-runtime.ts): podman 4.3 with its CNI backend needs runc here
+# (crun fails on this cgroup v1/v2 hybrid); containernetworking-plugins = /usr/lib/cni reference
+# plugins (portmap needs iptables); busybox-static is the offline container rootfs; golang-go and
+# golang-github-appc-cni-dev build the libcni client offline (GOPATH mode, no module download).
+PKGS+=(podman runc containernetworking-plugins iptables util-linux busybox-static golang-go golang-github-appc-cni-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -61,6 +69,35 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
+fi
+
+# tortie's TCP MD5 addon (native/, a linked "file:" dependency): npm ci does not build it (npm 11
+# runs no gyp step for links), so build it here with npm's own node-gyp, offline (headers from
+# npm's nodedir), in about a second, whenever it is missing or older than its source.
+md5_node=native/build/Release/tortie_tcp_md5.node
+if [ ! -f "$md5_node" ] || [ native/tcp_md5.c -nt "$md5_node" ] || [ native/binding.gyp -nt "$md5_node" ]; then
+  echo "setup: building the TCP MD5 addon"
+  gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
+  nodedir=$(npm config get nodedir 2>/dev/null || true)
+  if ! (cd native && node "$gyp" rebuild ${nodedir:+--nodedir="$nodedir"}) > native/build.log 2>&1 || [ ! -f "$md5_node" ]; then
+    cat native/build.log >&2
+    echo "setup: the TCP MD5 addon did not build" >&2
+    exit 1
+  fi
+fi
+
+# The libcni client for the CNI runtime tests, rebuilt only when its source changes (the test
+# helper builds it the same way when it is missing). Offline: GOPATH mode on Debian's gocode tree.
+cni_cache=$PWD/node_modules/.cache/tortie/cni
+cni_src=test/fixtures/cni/cniclient
+cni_want=$(sha256sum "$cni_src/main.go" | cut -d' ' -f1)
+if [ ! -x "$cni_cache/cniclient" ] || [ "$(cat "$cni_cache/cniclient.sha256" 2>/dev/null)" != "$cni_want" ]; then
+  echo "setup: building the libcni client ($cni_cache/cniclient)"
+  mkdir -p "$cni_cache"
+  (cd "$cni_src" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$cni_cache/gocache" GOFLAGS= \
+    CGO_ENABLED=0 go build -o "$cni_cache/cniclient.tmp" .)
+  mv "$cni_cache/cniclient.tmp" "$cni_cache/cniclient"
+  echo "$cni_want" > "$cni_cache/cniclient.sha256"
 fi
 
 echo "setup: building dist/"
