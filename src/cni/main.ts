@@ -6,14 +6,14 @@
  * stdout.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client } from '../datastore/client.js';
 import { openBackend } from '../datastore/open.js';
 import { Ipam } from '../ipam/ipam.js';
 import { addressRequest, datastoreOf, parseNetConf, readInvocation } from './config.js';
-import { identify, Plugin, toCniError, formatResult, type PluginDeps } from './plugin.js';
+import { STEPS, identify, Plugin, toCniError, formatResult, type Step, type PluginDeps } from './plugin.js';
 import { CNI_ERROR, CniError, CURRENT_VERSION, type Invocation, type NetConf, type Result } from './types.js';
 import { Wiring } from './wiring.js';
 
@@ -66,13 +66,48 @@ function runDelegate(type: string, inv: Invocation, stdin: string, env: NodeJS.P
   });
 }
 
-function depsFor(conf: NetConf, io: Io, lines: string[], opened: Client[]): PluginDeps {
+/**
+ * Not for production — no runtime sets these:
+ *  - TORTIE_CNI_FAULT=<step> (one of STEPS) makes ADD fail there, `pause-<step>` makes it stall
+ *    there for TORTIE_CNI_FAULT_PAUSE_MS (default 10 s) so a test can kill it mid-ADD
+ *    (test/e2e/cni-faults.test.ts);
+ *  - TORTIE_CNI_TRACE=1 records when each step was reached (ms since the process started) and
+ *    prints them as one JSON line on stderr at exit (bench/cni.ts).
+ * Unset, they cost two environment lookups.
+ */
+function stepHook(env: NodeJS.ProcessEnv, trace: Trace | undefined): PluginDeps['step'] {
+  const spec = env.TORTIE_CNI_FAULT;
+  if (!spec && !trace) return undefined;
+  const pause = spec?.startsWith('pause-') ?? false;
+  const at = spec ? ((pause ? spec.slice('pause-'.length) : spec) as Step) : undefined;
+  if (at && !STEPS.includes(at)) throw new CniError(CNI_ERROR.INVALID_ENV, `TORTIE_CNI_FAULT "${spec}" is not one of ${STEPS.map((s) => `${s}, pause-${s}`).join(', ')}`);
+  return async (step) => {
+    trace?.mark(step);
+    if (step !== at) return;
+    if (!pause) throw new CniError(CNI_ERROR.IO_FAILURE, `injected fault at ${step} (TORTIE_CNI_FAULT)`);
+    await new Promise((r) => setTimeout(r, Number(env.TORTIE_CNI_FAULT_PAUSE_MS ?? 10_000)));
+  };
+}
+
+/** Milliseconds since the process started (performance.timeOrigin) at each named point. */
+class Trace {
+  /** Node's own start-up ends at `node-bootstrap`; from there to `main` is loading the bundle. */
+  readonly marks: Record<string, number> = { 'node-bootstrap': Math.round(performance.nodeTiming.bootstrapComplete * 10) / 10 };
+  mark(name: string): void {
+    this.marks[name] = Math.round(performance.now() * 10) / 10;
+  }
+}
+
+function depsFor(conf: NetConf, io: Io, lines: string[], opened: Client[], trace: Trace | undefined): PluginDeps {
   let client: Promise<Client> | undefined;
+  const step = stepHook(io.env, trace);
   return {
+    ...(step ? { step } : {}),
     client: () =>
       (client ??= (async () => {
         const c = new Client(await openBackend(datastoreOf(conf, io.env)));
         opened.push(c);
+        trace?.mark('datastore-open');
         return c;
       })().catch((e: unknown) => {
         throw new CniError(CNI_ERROR.TRY_AGAIN_LATER, `cannot open the datastore: ${(e as Error).message}`);
@@ -93,15 +128,18 @@ export async function cniMain(io: Io, which: 'network' | 'ipam' = 'network'): Pr
   let conf: NetConf | undefined;
   const lines: string[] = [];
   const opened: Client[] = [];
+  const trace = io.env.TORTIE_CNI_TRACE ? new Trace() : undefined;
+  trace?.mark('main');
   try {
     const inv = readInvocation(io.env);
     const stdin = await io.stdin();
+    trace?.mark('stdin');
     if (inv.command === 'VERSION' && stdin.trim() === '') {
       io.stdout(JSON.stringify(new Plugin(undefined as unknown as PluginDeps).version(undefined)));
       return 0;
     }
     conf = parseNetConf(stdin, inv.command);
-    const deps = depsFor(conf, io, lines, opened);
+    const deps = depsFor(conf, io, lines, opened, trace);
     const plugin = new Plugin(deps);
     switch (inv.command) {
       case 'VERSION':
@@ -132,8 +170,13 @@ export async function cniMain(io: Io, which: 'network' | 'ipam' = 'network'): Pr
     io.stdout(errorJson(conf, ce));
     return 1;
   } finally {
+    trace?.mark('done');
     for (const c of opened) await c.close().catch(() => undefined);
     await flush(conf, lines);
+    if (trace) {
+      trace.mark('closed');
+      process.stderr.write(JSON.stringify({ trace: trace.marks }) + '\n');
+    }
   }
 }
 
@@ -177,11 +220,37 @@ export function processIo(): Io {
   return {
     env: process.env,
     stdin: async () => {
-      if (process.stdin.isTTY) return '';
+      // One blocking read to EOF: `process.stdin` would first build a stream (loading `net`),
+      // ≈4 ms of every invocation. The stream stays the fallback for a non-blocking pipe (EAGAIN).
+      let fd0;
+      try {
+        fd0 = fstatSync(0);
+      } catch {
+        return ''; // no stdin at all
+      }
+      if (fd0.isCharacterDevice()) return ''; // a terminal (or /dev/null): no configuration
       const chunks: Buffer[] = [];
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      try {
+        for (let n; (n = readSync(0, buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
+        return Buffer.concat(chunks).toString('utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
-    stdout: (s) => process.stdout.write(s + '\n'),
+    // Likewise a direct write (`process.stdout` costs ≈2.5 ms to set up); the stream only if the pipe is full.
+    stdout: (s) => {
+      const b = Buffer.from(s + '\n');
+      let off = 0;
+      try {
+        while (off < b.length) off += writeSync(1, b, off);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+      process.stdout.write(b.subarray(off));
+    },
   };
 }

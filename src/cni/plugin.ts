@@ -29,7 +29,17 @@ export interface PluginDeps {
   delegateIpam?(type: string, inv: Invocation, stdin: string): Promise<Result>;
   log(level: 'debug' | 'info' | 'warning' | 'error', msg: string, fields?: Record<string, unknown>): void;
   now?(): Date;
+  /**
+   * Called at the named points of ADD. Not for production: main.ts wires it to the test-only
+   * fault injection (TORTIE_CNI_FAULT: fail or stall an ADD after the address and the veth exist)
+   * and to the benchmark's timing trace (TORTIE_CNI_TRACE).
+   */
+  step?(step: Step): Promise<void>;
 }
+
+/** The points of ADD where `step` is called, in order. */
+export const STEPS = ['after-cleanup', 'after-ipam', 'after-wiring', 'before-wep'] as const;
+export type Step = (typeof STEPS)[number];
 
 const IN_PROCESS_IPAM = new Set(['tortie-ipam', 'calico-ipam']);
 
@@ -83,12 +93,15 @@ export class Plugin {
     const ipam = this.deps.ipam(client);
     // A previous attempt for this container (a retried ADD): start from nothing.
     await this.cleanup(client, ipam, id, conf, inv, true);
+    await this.deps.step?.('after-cleanup');
     const undo: (() => Promise<unknown>)[] = [];
     try {
       const ips = await this.assign(conf, inv, id, ipam, stdin, undo);
+      await this.deps.step?.('after-ipam');
       const mac = randomMac();
       undo.push(() => this.deps.wiring.remove(id.hostIf));
       await this.deps.wiring.add({ netns: inv.netns, ifname: inv.ifname, hostIf: id.hostIf, mtu: podMtu(conf), ips, containerMac: mac });
+      await this.deps.step?.('after-wiring');
       const wep: Resource = {
         apiVersion: API_VERSION,
         kind: 'WorkloadEndpoint',
@@ -105,6 +118,7 @@ export class Plugin {
           mac,
         },
       };
+      await this.deps.step?.('before-wep');
       await client.create(wep);
       undo.push(() => client.delete({ kind: 'WorkloadEndpoint', name: id.wepName, namespace: id.namespace }));
       this.deps.log('info', 'pod attached', { container: inv.containerId, pod: id.pod, namespace: id.namespace, ips: ips.map(String), hostIf: id.hostIf });
@@ -161,20 +175,38 @@ export class Plugin {
     return [...r.v4.ips, ...r.v6.ips].map((x) => x.ip);
   }
 
-  /** Releases the handle, deletes the endpoint and the host veth; each part may already be gone. */
+  /**
+   * Releases the handle, deletes the endpoint and the host veth; each part may already be gone.
+   * A Kubernetes endpoint is named by pod, not container, and the veth name too: a DEL for an old
+   * sandbox of a pod that already runs in a new one (kubelet sends those late) must release only
+   * the old container's addresses (the handle has the container ID) and leave the endpoint and
+   * the veth, which are the new sandbox's — Calico does the same ("CNI_CONTAINERID does not
+   * match WorkloadEndpoint ContainerID, don't delete WEP"). An ADD (`quiet`) takes them over.
+   */
   private async cleanup(client: Client, ipam: Ipam, id: PodIdentity, conf: NetConf, inv: Invocation, quiet: boolean): Promise<void> {
-    let hostIf = id.hostIf;
+    let hostIf: string | undefined = id.hostIf;
     try {
       const wep = await client.get({ kind: 'WorkloadEndpoint', name: id.wepName, namespace: id.namespace });
-      hostIf = ((wep.spec ?? {}) as { interfaceName?: string }).interfaceName || hostIf;
-      await client.delete({ kind: 'WorkloadEndpoint', name: id.wepName, namespace: id.namespace });
+      const spec = (wep.spec ?? {}) as { interfaceName?: string; containerID?: string };
+      if (!quiet && spec.containerID && spec.containerID !== inv.containerId) {
+        this.deps.log('warning', "CNI_CONTAINERID does not match the WorkloadEndpoint's containerID: not deleting the endpoint or its veth", { container: inv.containerId, endpointContainer: spec.containerID });
+        hostIf = undefined;
+      } else {
+        hostIf = spec.interfaceName || hostIf;
+        await client.delete({ kind: 'WorkloadEndpoint', name: id.wepName, namespace: id.namespace });
+      }
     } catch (e) {
       if (!isDatastoreError(e, 'NOT_FOUND')) throw e;
     }
+    // The kernel takes 15–45 ms to tear a veth down (RCU grace periods, docs/benchmarks.md): the
+    // address release, which does not depend on it, runs meanwhile.
+    const unwire = hostIf ? this.deps.wiring.remove(hostIf) : undefined;
     const type = conf.ipam?.type ?? 'tortie-ipam';
-    if (IN_PROCESS_IPAM.has(type)) await ipam.releaseByHandle(id.handle);
-    else if (!quiet && this.deps.delegateIpam) await this.deps.delegateIpam(type, { ...inv, command: 'DEL' }, JSON.stringify(conf));
-    await this.deps.wiring.remove(hostIf);
+    const release = async () => {
+      if (IN_PROCESS_IPAM.has(type)) await ipam.releaseByHandle(id.handle);
+      else if (!quiet && this.deps.delegateIpam) await this.deps.delegateIpam(type, { ...inv, command: 'DEL' }, JSON.stringify(conf));
+    };
+    await Promise.all([release(), unwire]);
   }
 
   async del(conf: NetConf, inv: Invocation): Promise<void> {

@@ -11,7 +11,7 @@
  * two short processes. The kernel calls go through the `Exec` port so tests can inject failures.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { IP } from '../net/index.js';
 import { CNI_ERROR, CniError } from './types.js';
 
@@ -29,6 +29,8 @@ export interface ExecResult {
 export interface Exec {
   run(argv: string[], input?: string): Promise<ExecResult>;
   writeSysctl(path: string, value: string): Promise<void>;
+  /** Whether this process's namespace has the interface, without starting a process; optional (fakes just let `ip` answer). */
+  hasLink?(name: string): Promise<boolean>;
 }
 
 export const IP_BIN = process.env.TORTIE_IP_BIN ?? 'ip';
@@ -48,6 +50,8 @@ export const realExec: Exec = {
       child.stdin.end(input ?? '');
     }),
   writeSysctl: (path, value) => writeFile(`/proc/sys/${path}`, value),
+  // /proc/self/net is this process's network namespace (unlike /sys/class/net, which is the one sysfs was mounted in).
+  hasLink: async (name) => (await readFile('/proc/self/net/dev', 'utf8')).split('\n').some((l) => l.trimStart().startsWith(`${name}:`)),
 };
 
 export interface WireRequest {
@@ -119,6 +123,9 @@ export class Wiring {
 
   /** Removes the host end (the kernel removes its peer); nothing there is fine. */
   async remove(hostIf: string): Promise<void> {
+    // Usually there is nothing to remove (every ADD first clears what a previous attempt left):
+    // a look in /proc saves starting `ip` (≈4 ms of an ADD).
+    if (this.exec.hasLink && !(await this.exec.hasLink(hostIf).catch(() => true))) return;
     const r = await this.exec.run([IP_BIN, 'link', 'del', hostIf]);
     if (r.code !== 0 && !/Cannot find device|does not exist/i.test(r.stderr)) throw failed(`deleting ${hostIf}`, r);
   }
