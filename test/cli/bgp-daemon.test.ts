@@ -80,7 +80,8 @@ peers:
   it('status shows the peer Established, routes shows the received route (table and JSON)', async () => {
     await until(async () => {
       const r = await h.run(['bgp', 'status', '--socket', b.socket, '-o', 'json']);
-      return r.code === 0 && JSON.parse(r.out)[0]?.state === 'Established';
+      // Established, and the peer's UPDATE in (it follows the OPEN exchange by a few ms).
+      return r.code === 0 && JSON.parse(r.out)[0]?.state === 'Established' && JSON.parse(r.out)[0]?.prefixes?.received === 1;
     });
     const table = await h.ok(['bgp', 'status', '--socket', b.socket]);
     assert.match(table, /^PEER\s+AS\s+STATE\s+SINCE\s+RECEIVED\s+ACCEPTED\s+ADVERTISED\s+INFO\s*$/m);
