@@ -126,6 +126,23 @@ async function recovers(rig: Rig, peerId: string, budgetMs = 2000): Promise<void
 }
 
 describe('session: connection collisions', () => {
+  it("our own attempt completing after the peer's connection is already Established is dropped: no second connection, no OPEN (seen with BIRD 2)", async () => {
+    const rig = new Rig();
+    rig.session.start();
+    const ours = rig.outgoing[0]!; // our SYN is still on its way
+    const theirs = rig.accept()!; // the peer connects first: the FSM in Connect takes it
+    assert.ok(theirs);
+    theirs.emit('data', Buffer.concat([peerOpen('10.230.0.2'), KEEPALIVE]));
+    assert.equal(rig.session.state, 'Established');
+    const written = ours.written.length;
+    rig.connected(ours); // now our attempt completes
+    await flush();
+    assert.ok(ours.destroyed, 'our late connection is closed');
+    assert.equal(ours.written.length, written, 'no OPEN on it: a GR peer would take it for our restart and drop the session');
+    assert.equal(rig.session.state, 'Established');
+    assert.ok(!theirs.destroyed, 'the established connection stays');
+  });
+
   it('the session comes up while the peer\'s OPEN is on the other connection: the Established one survives, on both ends (seen with BIRD 2)', async () => {
     const rig = new Rig();
     rig.session.start();

@@ -384,6 +384,14 @@ export class Session {
       // The peer may have connected to us meanwhile and the FSM taken that connection: then this
       // one is a second connection (collision) or refused.
       const disp = connectionDisposition(this.main.fsm);
+      if (this.main.fsm.state === 'Established') {
+        // Our attempt lost the race to the peer's own connection, which is the session now. Opening a
+        // second connection here would look, to a peer with graceful restart (BIRD), like us
+        // restarting: it would drop the established session for this one. Only the peer opens a
+        // connection to an established session (its restart).
+        socket.destroy();
+        return;
+      }
       if (conn === this.main && disp === 'take' && !conn.socket) {
         this.attach(conn, socket, 'outgoing');
         this.apply(conn, { type: 'Tcp_CR_Acked' });

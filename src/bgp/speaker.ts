@@ -15,6 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { IP, Prefix } from '../net/index.js';
 import { Rib, type PeerConfig as RibPeerConfig } from './rib/rib.js';
 import type { AttrSet } from './rib/attrs.js';
@@ -94,6 +95,8 @@ export interface SpeakerOptions {
 
 export interface SpeakerDeps extends SessionDeps {
   listen(opts: { address: string; port: number }, onConnection: (s: net.Socket) => void): Promise<Listener>;
+  /** The CIDR of the local interface holding `address` (`10.0.0.1/24`), if any: the subnet shared with a directly connected peer. */
+  interfaceSubnet?(address: string): string | undefined;
 }
 
 export interface Listener {
@@ -187,6 +190,10 @@ const defaultDeps: SpeakerDeps = {
   },
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   now: () => Date.now(),
+  interfaceSubnet: (address) => {
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.address === address && a.cidr) return a.cidr;
+    return undefined;
+  },
   listen: (opts, onConnection) =>
     new Promise((resolve, reject) => {
       const server = net.createServer(onConnection);
@@ -661,8 +668,15 @@ export class Speaker extends EventEmitter {
       const local = normalizeAddress(entry.spec.localAddress ?? entry.session.localAddress ?? '');
       const patch: Partial<RibPeerConfig['export']> = { families: entry.families, fourOctetAs: n.fourOctetAs };
       if (local) {
-        if (familyOf(local) === 'ipv4') patch.localAddress4 = local;
-        else patch.localAddress6 = { global: local };
+        if (familyOf(local) === 'ipv4') {
+          patch.localAddress4 = local;
+          // A directly connected peer (inside our interface's subnet) can take third-party next hops.
+          const cidr = this.deps.interfaceSubnet?.(local);
+          const pfx = cidr ? Prefix.tryParse(cidr) : undefined;
+          const peerIp = IP.tryParse(normalizeAddress(entry.spec.address));
+          // (Re-)set on every session: the address, and so the subnet, may differ from the last one.
+          Object.assign(patch, { sharedSubnet4: pfx && peerIp && pfx.contains(peerIp) ? pfx.toString() : undefined });
+        } else patch.localAddress6 = { global: local };
       }
       this.rib.configureExport(entry.index, patch);
     }

@@ -78,9 +78,11 @@ spec:
         const routes = await bird.routes();
         for (const b of blocks) {
           const owner = lab.host(b.affinity.replace('host:', ''));
-          // From its own host with that host as next hop (the other host may announce it too: Calico
-          // exports every route inside a pool, and eBGP rewrites the next hop to itself).
-          if (!routes.some((r) => r.prefix === b.cidr && r.fromPeer === owner.ip && r.nextHop === owner.ip)) return false;
+          // From its own host, and every path (the other host announces it too over eBGP: Calico exports
+          // every route inside a pool) leads straight to the owner: a third-party next hop on the
+          // shared subnet, as BIRD sends it.
+          const paths = routes.filter((r) => r.prefix === b.cidr);
+          if (!paths.some((r) => r.fromPeer === owner.ip) || !paths.every((r) => r.nextHop === owner.ip)) return false;
         }
         return routes.some((r) => r.prefix === '10.96.0.0/12');
       },

@@ -195,15 +195,21 @@ export class AgentLab {
 
   /** Waits until the host has `n` Established peers. */
   async waitEstablished(h: LabHost, n: number, timeoutMs = 20_000): Promise<AgentStatus> {
-    return waitFor(
-      async () => {
-        const s = await this.status(h);
-        const up = s.bgp.peers.filter((p) => p.bgpState === 'Established').length;
-        return up === n && s.bgp.peers.length === n ? s : undefined;
-      },
-      timeoutMs,
-      { what: `${n} Established peers on ${h.name}` },
-    );
+    let seen = 'no status yet';
+    try {
+      return await waitFor(
+        async () => {
+          const s = await this.status(h);
+          seen = JSON.stringify(s.bgp.peers.map((p) => `${p.name}=${p.bgpState}${p.lastError ? ` (${p.lastError})` : ''}`));
+          const up = s.bgp.peers.filter((p) => p.bgpState === 'Established').length;
+          return up === n && s.bgp.peers.length === n ? s : undefined;
+        },
+        timeoutMs,
+        { what: `${n} Established peers on ${h.name}` },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; peers: ${seen}`);
+    }
   }
 
   /** Kernel routes of the host (`ip -j route`), main table. */
@@ -217,8 +223,8 @@ export class AgentLab {
     const ipam = new Ipam(await this.datastore());
     let addr = ip;
     if (!addr) {
-      console.error('POD assign', h.name); const r = await ipam.autoAssign({ num4: 1, hostname: h.name, handle: `pod-${name}`, attrs: { node: h.name, pod: name, namespace: 'default' } });
-      addr = r.v4.ips[0]?.ip.toString(); console.error('POD got', addr);
+      const r = await ipam.autoAssign({ num4: 1, hostname: h.name, handle: `pod-${name}`, attrs: { node: h.name, pod: name, namespace: 'default' } });
+      addr = r.v4.ips[0]?.ip.toString();
       if (!addr) throw new Error(`IPAM gave no address for pod ${name}: ${r.v4.error?.message ?? r.v4.msgs.join("; ")}`);
     }
     const ns = createNetns(`${this.tag}-${name}`);

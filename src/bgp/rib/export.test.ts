@@ -172,6 +172,18 @@ describe('Exporter: rewriting', () => {
     assert.equal(new Exporter(profile({ nextHop: 'keep' }), t).export('ipv4', P, local, mine)?.attrs.nextHop, '192.0.2.254', 'a route without a next hop gets ours');
   });
 
+  it('to a directly connected eBGP peer in auto mode, a next hop on the shared subnet is kept (third-party, as BIRD does)', () => {
+    const t = new AttrTable();
+    const fromMesh = t.intern({ origin: ORIGIN.IGP, asPath: [], nextHop: '192.0.2.7', localPref: 100 });
+    const elsewhere = t.intern({ origin: ORIGIN.IGP, asPath: [], nextHop: '198.51.100.7', localPref: 100 });
+    const shared = profile({ kind: 'ebgp', sharedSubnet4: '192.0.2.0/24' });
+    assert.equal(new Exporter(shared, t).export('ipv4', P, nonClient, fromMesh)?.attrs.nextHop, '192.0.2.7', 'third-party next hop');
+    assert.equal(new Exporter(shared, t).export('ipv4', P, nonClient, elsewhere)?.attrs.nextHop, '192.0.2.254', 'not on the subnet: self');
+    assert.equal(new Exporter(profile({ kind: 'ebgp' }), t).export('ipv4', P, nonClient, fromMesh)?.attrs.nextHop, '192.0.2.254', 'no shared subnet known: self');
+    assert.equal(new Exporter({ ...shared, nextHop: 'self' }, t).export('ipv4', P, nonClient, fromMesh)?.attrs.nextHop, '192.0.2.254', 'next hop self wins');
+    assert.notEqual(groupKey(shared), groupKey(profile({ kind: 'ebgp' })), 'the subnet is part of the update group');
+  });
+
   it('export policy runs before the session rules and can refuse', () => {
     const t = new AttrTable();
     const policy = new Policy({ rules: [{ match: { prefix: { cidr: '10.0.0.0/8' } }, action: 'reject' }], defaultAction: 'accept' });

@@ -19,7 +19,7 @@
  * peers and many prefixes allocates once. "Never back to the sender" is per member, handled by the update group.
  */
 
-import { v4Format } from '../../net/v4.js';
+import { v4Contains, v4Format, v4Mask, v4Parse } from '../../net/v4.js';
 import type { Policy, PolicyContext } from '../policy.js';
 import type { Family, PathAttributes, Prefix4, Prefix6 } from '../types.js';
 import { AS_PATH_SEGMENT } from '../types.js';
@@ -72,6 +72,13 @@ export interface ExportProfile {
   nextHop: NextHopMode;
   /** Our address on the session, for next hop self (IPv4 routes). */
   localAddress4?: string;
+  /**
+   * The IPv4 subnet we share with the peer (our interface's, when the peer is inside it). Towards an
+   * eBGP peer in `auto` mode, a route whose next hop is inside it keeps that next hop (a "third-party"
+   * next hop, RFC 4271 §5.1.3; BIRD's default), so the peer forwards straight to the host that owns
+   * the route instead of through us.
+   */
+  sharedSubnet4?: string;
   /** Our addresses on the session, for next hop self (IPv6 routes, RFC 2545 §3). */
   localAddress6?: { global: string; linkLocal?: string };
   /** eBGP: keep MED on routes learned from iBGP / other ASes (otherwise only ours or policy-set MEDs go out). */
@@ -96,6 +103,7 @@ export function groupKey(p: ExportProfile): string {
     p.clusterId ?? '',
     p.nextHop,
     p.localAddress4 ?? '',
+    p.sharedSubnet4 ?? '',
     a6,
     p.sendMed === true ? 'm' : '',
     p.defaultLocalPref ?? 100,
@@ -109,6 +117,21 @@ export function groupKey(p: ExportProfile): string {
 export type ExportRefusal = 'no-advertise' | 'no-export' | 'split-horizon' | 'policy';
 
 export class Exporter {
+  private shared4: { net: number; len: number } | null | undefined;
+
+  /** Whether an IPv4 next hop is inside the subnet shared with the peer (parsed once per exporter). */
+  private inSharedSubnet(nextHop: string): boolean {
+    if (this.shared4 === undefined) {
+      const [addr, lenText] = (this.profile.sharedSubnet4 ?? '').split('/');
+      const n = addr ? v4Parse(addr) : -1;
+      const len = Number(lenText);
+      this.shared4 = n < 0 || !Number.isInteger(len) || len < 0 || len > 32 ? null : { net: (n & v4Mask(len)) >>> 0, len };
+    }
+    if (this.shared4 === null) return false;
+    const nh = v4Parse(nextHop);
+    return nh >= 0 && v4Contains(this.shared4.net, this.shared4.len, nh);
+  }
+
   readonly key: string;
   private readonly op: string;
   private readonly reflectOps: Record<Family, string[]> = { ipv4: [], ipv6: [] };
@@ -213,7 +236,8 @@ export class Exporter {
   ): PathAttributes {
     const p = this.profile;
     const out: PathAttributes = { ...a };
-    const self = p.nextHop === 'self' || (p.kind === 'ebgp' && p.nextHop === 'auto');
+    const thirdParty = p.kind === 'ebgp' && p.nextHop === 'auto' && family === 'ipv4' && a.nextHop !== undefined && this.inSharedSubnet(a.nextHop);
+    const self = p.nextHop === 'self' || (p.kind === 'ebgp' && p.nextHop === 'auto' && !thirdParty);
     const hasNextHop = family === 'ipv4' ? a.nextHop !== undefined : a.mpNextHop !== undefined;
     if (self || !hasNextHop) {
       if (family === 'ipv4' && p.localAddress4 !== undefined) out.nextHop = p.localAddress4;
