@@ -58,6 +58,7 @@ export const TOP_HELP = `Usage:
     ipam         IP address management.
     node         tortie node management: run the agent, view its status.
     bgp          Run tortie's BGP speaker on its own, and ask it for status and routes.
+    lab          A whole cluster in network namespaces: hosts, routers, VMs, pods.
     version      Display the version of this binary.
 
 Options:
@@ -487,4 +488,51 @@ Description:
   Runs the tortie agent in the foreground: it peers over BGP as the node-to-node
   mesh and the BGPPeer resources say, and programs the routes it learns into the
   kernel.  Logs are JSON lines on stderr.  SIGTERM stops it gracefully.
+`;
+
+export const LAB_HELP = `Usage:
+  ${BINARY} lab up <TOPOLOGY> [--name=<NAME>] [--dir=<DIR>] [--replace] [--timeout=<SECONDS>]
+                 [--keep-on-error]
+  ${BINARY} lab status [<NAME>] [--dir=<DIR>]
+  ${BINARY} lab exec [--name=<NAME>] [--dir=<DIR>] <NODE> -- <COMMAND>...
+  ${BINARY} lab ping [--name=<NAME>] [--dir=<DIR>] [--count=<N>] <FROM> <TO>
+  ${BINARY} lab down [<NAME>] [--dir=<DIR>]
+
+Examples:
+  # Seed 000: three hosts, two route reflectors, a BIRD core switch and a VM behind it.
+  sudo ${BINARY} lab up seed-000
+  sudo ${BINARY} lab status
+  sudo ${BINARY} lab ping vm1 web-1
+  sudo ${BINARY} lab exec k8s-test-master-1 -- ip route
+  sudo ${BINARY} lab down seed-000
+
+  # Your own topology (docs/lab.md), under another name, in a directory of your choice.
+  sudo ${BINARY} lab up ./my-lab.yaml --name try2 --dir /tmp/try2
+
+Options:
+  -h --help               Show this screen.
+     --name=<NAME>        The lab's name [default: the topology's name]. Namespaces
+                          are tl-<NAME>-<thing>.
+     --dir=<DIR>          The lab's directory: datastore, logs, configs, state.json
+                          [default: /var/run/tortie/lab/<NAME>].
+     --replace            Replace a lab of the same name that is still running.
+     --timeout=<SECONDS>  How long BGP sessions may take to be Established [default: 60].
+     --keep-on-error      If up fails, leave the lab as it is to look at it (then
+                          tortie lab down).
+  -c --count=<N>          Pings to send [default: 3].
+
+Description:
+  up builds the topology (a YAML file, or the name of a shipped example in
+  examples/lab/) in network namespaces, starts BIRD on its routers and one
+  tortie agent per host (from the built dist/: run npm run build first),
+  applies its resources, waits until every BGP session is Established, adds
+  its pods through the CNI plugin, and leaves everything running. Ctrl-C
+  during up removes what was built.
+
+  status shows each host's agent and BGP sessions, the pods, and what the
+  routers learned. exec runs a command in a host's, router's, VM's or pod's
+  namespace (a shell without one). ping pings from one of them to another
+  (or to an address) and exits 0 when replies came back. down stops every
+  process of the lab and removes its namespaces and directory; it also
+  cleans up after a lab whose up crashed.
 `;

@@ -8,6 +8,7 @@ import { runBgp } from './commands/bgp.js';
 import { runDelete } from './commands/delete.js';
 import { runGet } from './commands/get.js';
 import { runIpam } from './commands/ipam.js';
+import { runLab } from './commands/lab.js';
 import { runLabel } from './commands/label.js';
 import { runNode } from './commands/node.js';
 import { runPatch } from './commands/patch.js';
@@ -19,7 +20,8 @@ import { closeSession, ConnectError } from './session.js';
 
 const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'];
 
-type Runner = (args: string[], io: IO) => Promise<void>;
+/** A verb; a number it returns is the exit status (`lab exec` passes its command's on). */
+type Runner = (args: string[], io: IO) => Promise<void | number>;
 
 const COMMANDS: Record<string, Runner> = {
   create: (a, io) => runWrite('create', a, io),
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, Runner> = {
   ipam: runIpam,
   bgp: runBgp,
   node: runNode,
+  lab: runLab,
 };
 
 export async function main(argv: readonly string[], io: IO): Promise<number> {
@@ -69,8 +72,7 @@ export async function main(argv: readonly string[], io: IO): Promise<number> {
     return 1;
   }
   try {
-    await run(args, io);
-    return 0;
+    return (await run(args, io)) ?? 0;
   } catch (e) {
     io.stderr.write(`${messageOf(e)}\n`);
     if (io.env.TORTIE_DEBUG && e instanceof Error && !(e instanceof CommandError || e instanceof UsageError)) io.stderr.write(`${e.stack}\n`);
