@@ -1,0 +1,677 @@
+/*
+ * Route convergence in a cluster (lab issue, acceptance 7): time from "a pod on host H needs a new block" to the
+ * block's route being in EVERY other host's kernel table, p50 / p99 / max, for 10, 25 and 50 hosts, as a full
+ * node-to-node mesh and with two route reflectors (every other host a client of both) — tortie's agent
+ * (`tortie node run`, the built CLI) on every host, then the same topology with BIRD 2 on every host configured
+ * the way Calico's confd configures it (calico-compat §5).
+ *
+ *   npm run build && node --import tsx bench/convergence.ts [--sizes 10,25,50] [--topologies mesh,rr]
+ *        [--targets tortie,bird2] [--runs 30] [--warmup 3] [--gap 300] [--out bench/results/<date>-convergence.json]
+ *
+ * --runs = measured triggers per configuration (size × topology × target), origins round-robin over the hosts
+ * (mesh) or over the reflector clients (rr); --warmup triggers before them are not counted.
+ *
+ * Hosts: one namespace each on one bridge (10.210.0.<i+1>/24, eth0), AS 64512, pool 10.240.0.0/16 with /26
+ * blocks, no encapsulation, natOutgoing off. Before the measurement every host owns one block (tortie: 64
+ * addresses assigned through IPAM = one full block per host; BIRD: one static blackhole per host), so every
+ * kernel table holds the other N−1 blocks and every RIB N routes, as in a running cluster.
+ *
+ * Trigger ("a pod whose address needs a new block"):
+ *  - tortie: `ipam.autoAssign({num4: 1, hostname: H})` in this process on the shared SQLite datastore — H's block
+ *    is full, so IPAM claims a new block (affinity pending → block → affinity confirmed → address). t0 = just
+ *    before the call. The agents see the writes through their datastore watch, H's agent originates the block,
+ *    the others program it. Withdrawal afterwards: the address released and the block affinity released.
+ *  - BIRD: H's bird_aggr.cfg gets `route <block> blackhole;` in its static protocol plus the block's rule in
+ *    calico_aggr() (what confd renders), then `birdc configure`. t0 = just before birdc is spawned. Calico's real
+ *    path adds confd noticing the change, rendering the templates and `bird -p -c` before the reload (not
+ *    measured here: BIRD gets the head start). Withdrawal: the route removed again, `birdc configure`.
+ *
+ * Measured: one `ip -ts monitor route` per host namespace, started before the daemons. iproute2 stamps each
+ * netlink message with the wall clock when it reads it (µs resolution); t0 is this process's wall clock (same
+ * clock). Precision: the monitor's read happens as soon as it is scheduled — on a loaded 2-core machine that can
+ * lag the kernel change by the scheduling delay (typically < 1 ms, more under load), so figures are upper
+ * bounds by that much. Nothing polls the kernel. Per trigger:
+ *  - origin  = the new block's blackhole in H's own kernel (tortie: the agent saw the change, re-planned,
+ *              handed the route to its speaker and programmed the kernel; BIRD: the reloaded static route
+ *              exported to the kernel) — the "originated" side of the split;
+ *  - first / all = the route (via H) in the first / last of the other N−1 kernels; `all` is the convergence time;
+ *  - withdraw = from the withdrawal trigger until it is gone from every other kernel.
+ * p50 / p99 by linear interpolation over the measured triggers (with 30 samples p99 sits between the two
+ * largest), max separately.
+ *
+ * Also recorded per configuration: set-up time (daemons started → every session Established and every kernel
+ * holding the N−1 blocks), summed and per-daemon RSS, the daemons' CPU while idle and during the measurement,
+ * and CPU used by other processes on the machine meanwhile (another session's tests would distort it).
+ *
+ * Cleanup: every namespace is `t<pid>-cv…` from test/helpers/netns.ts (deleted with whatever runs inside, also
+ * on Ctrl-C and through its watchdog after kill -9); the monitors and daemons are additionally stopped by PID.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { API_VERSION } from '../src/api/meta.js';
+import { Client } from '../src/datastore/client.js';
+import { SqliteBackend } from '../src/datastore/sqlite.js';
+import { Ipam } from '../src/ipam/ipam.js';
+import { Prefix } from '../src/net/index.js';
+import { BINARIES, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
+import { cleanupAll, createNetns, createSegment, makeTempDir, run, skipReason, IP_BIN, type Netns, type TrackedProcess } from '../test/helpers/netns.js';
+import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuSeconds, procMemory, round, sleep, tortieBinNodeFlags } from './common.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(HERE);
+const ASN = 64512;
+const CLUSTER_ID = '244.0.0.1';
+const POOL = '10.240.0.0/16';
+const NET = '10.210.0';
+
+type Target = 'tortie' | 'bird2';
+type Topology = 'mesh' | 'rr';
+const sizes = arg('sizes', '10,25,50')!.split(',').map(Number);
+const topologies = arg('topologies', 'mesh,rr')!.split(',') as Topology[];
+const targets = arg('targets', 'tortie,bird2')!.split(',') as Target[];
+const runs = Number(arg('runs', '30'));
+const warmup = Number(arg('warmup', '3'));
+const gapMs = Number(arg('gap', '300'));
+const triggerTimeoutMs = Number(arg('trigger-timeout', '15')) * 1000;
+const setupTimeoutMs = Number(arg('setup-timeout', '180')) * 1000;
+const date = new Date().toISOString().slice(0, 10);
+const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-convergence.json`))!;
+const tortieFlags = tortieBinNodeFlags();
+
+function log(s: string): void {
+  process.stderr.write(s + '\n');
+}
+
+const hostIp = (i: number) => `${NET}.${i + 1}`;
+const name = (i: number) => `h${i}`;
+/** Pre-populated block of host i (BIRD; tortie's IPAM picks its own). Triggers use blocks from index 512 on. */
+function blockCidr(index: number): string {
+  return `${intToIp4(ip4ToInt(POOL.split('/')[0]!) + index * 64)}/26`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Route monitors: `ip -ts monitor route` per namespace
+
+interface RouteEvent {
+  t: number;
+  deleted: boolean;
+  prefix: string;
+  blackhole: boolean;
+  via?: string;
+}
+
+class Monitor {
+  readonly events: RouteEvent[] = [];
+  private readonly child: ChildProcess;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(readonly ns: Netns) {
+    this.child = spawn(IP_BIN, ['-n', ns.name, '-ts', 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)\] (Deleted )?(blackhole )?(\d+\.\d+\.\d+\.\d+\/\d+)(?: via (\S+))?/.exec(line);
+      if (!m) return;
+      const t = new Date(m[1]!).getTime() + Number(`0.${m[2]}`) * 1000; // local time, as iproute2 prints it
+      this.events.push({ t, deleted: !!m[3], blackhole: !!m[4], prefix: m[5]!, ...(m[6] ? { via: m[6] } : {}) });
+      for (const l of this.listeners) l();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** First event at or after `since` matching `pred`, waiting up to `timeoutMs`. */
+  wait(since: number, pred: (e: RouteEvent) => boolean, timeoutMs: number): Promise<RouteEvent | undefined> {
+    const find = () => this.events.find((e) => e.t >= since && pred(e));
+    const have = find();
+    if (have) return Promise.resolve(have);
+    return new Promise((resolve) => {
+      const l = () => {
+        const e = find();
+        if (e) done(e);
+      };
+      const t = setTimeout(() => done(undefined), timeoutMs);
+      const done = (e: RouteEvent | undefined) => {
+        clearTimeout(t);
+        this.listeners.delete(l);
+        resolve(e);
+      };
+      this.listeners.add(l);
+    });
+  }
+
+  /** Drops events older than `t` (keeps memory flat over many triggers). */
+  trim(t: number): void {
+    let k = 0;
+    while (k < this.events.length && this.events[k]!.t < t) k++;
+    this.events.splice(0, k);
+  }
+
+  stop(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster: namespaces + monitors, then tortie agents or BIRDs
+
+interface Host {
+  i: number;
+  name: string;
+  ip: string;
+  ns: Netns;
+  mon: Monitor;
+  dir: string;
+  proc?: TrackedProcess;
+}
+
+/** Peers of host i as Calico computes them: mesh = everyone; rr = clients peer with both reflectors (hosts 0, 1). */
+function peersOf(i: number, n: number, topo: Topology): { j: number; rrClient: boolean }[] {
+  const out: { j: number; rrClient: boolean }[] = [];
+  if (topo === 'mesh') {
+    for (let j = 0; j < n; j++) if (j !== i) out.push({ j, rrClient: false });
+  } else if (i < 2) {
+    for (let j = 0; j < n; j++) if (j !== i) out.push({ j, rrClient: j >= 2 });
+  } else {
+    out.push({ j: 0, rrClient: false }, { j: 1, rrClient: false });
+  }
+  return out;
+}
+
+interface Driver {
+  start(): Promise<void>;
+  /** Sessions Established everywhere (the kernels are checked separately). */
+  sessionsUp(): Promise<boolean>;
+  /** Starts "a pod needing a new block" on host i; resolves with the block once the trigger call returned. */
+  trigger(h: Host, k: number): Promise<{ block: string; callMs: number }>;
+  withdraw(h: Host, block: string, k: number): Promise<void>;
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+function tortieDriver(hosts: Host[], topo: Topology, dir: string): Driver {
+  const db = join(dir, 'tortie.db');
+  const env = { ...process.env, DATASTORE_TYPE: 'sqlite', SQLITE_PATH: db, TORTIE_SKIP_ROOT_CHECK: '1' };
+  let client: Client | undefined;
+  let ipam: Ipam | undefined;
+  const status = (h: Host): Promise<{ bgp: { peers: { bgpState: string }[] } }> =>
+    new Promise((resolve, reject) => {
+      const s = net.connect(join(h.dir, 'agent.sock'));
+      let buf = '';
+      s.setEncoding('utf8');
+      s.once('connect', () => s.write('{"cmd":"status"}\n'));
+      s.on('data', (d: string) => {
+        buf += d;
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return;
+        s.destroy();
+        const a = JSON.parse(buf.slice(0, nl)) as { ok: boolean; result: never; error?: string };
+        if (a.ok) resolve(a.result);
+        else reject(new Error(a.error));
+      });
+      s.once('error', reject);
+    });
+  return {
+    async start() {
+      client = new Client(SqliteBackend.open(db));
+      ipam = new Ipam(client);
+      const c = client;
+      await c.create({ apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'bench' }, spec: { cidr: POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, nodeSelector: 'all()' } });
+      await c.create({ apiVersion: API_VERSION, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { logSeverityScreen: 'Info', nodeToNodeMeshEnabled: topo === 'mesh', asNumber: ASN } });
+      for (const h of hosts) {
+        const rr = topo === 'rr' && h.i < 2;
+        await c.create({
+          apiVersion: API_VERSION,
+          kind: 'Node',
+          metadata: { name: h.name, ...(rr ? { labels: { 'route-reflector': 'true' } } : {}) },
+          spec: { bgp: { ipv4Address: `${h.ip}/24`, ...(rr ? { routeReflectorClusterID: CLUSTER_ID } : {}) } },
+        });
+      }
+      if (topo === 'rr') {
+        await c.create({ apiVersion: API_VERSION, kind: 'BGPPeer', metadata: { name: 'peer-with-route-reflectors' }, spec: { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" } });
+      }
+      // One full block per host: the kernels hold N−1 routes, and the trigger's address needs a new block.
+      for (const h of hosts) {
+        const r = await ipam.autoAssign({ num4: 64, hostname: h.name, handle: `pre-${h.name}`, attrs: { node: h.name } });
+        if (r.v4.ips.length !== 64) throw new Error(`pre-population of ${h.name}: ${r.v4.ips.length} addresses`);
+      }
+      for (const h of hosts) {
+        mkdirSync(join(h.dir, 'state'), { recursive: true });
+        h.proc = h.ns.spawn(
+          [process.execPath, ...tortieFlags, join(ROOT, 'bin', 'tortie.js'), 'node', 'run', '--name', h.name, '--run-dir', h.dir, '--state-dir', join(h.dir, 'state'), '--ip', `${h.ip}/24`, '--metrics-port', '0', '--log-level', 'info'],
+          { logFile: join(h.dir, 'agent.log'), env, cwd: ROOT },
+        );
+      }
+    },
+    async sessionsUp() {
+      for (const h of hosts) {
+        if (!h.proc?.running()) throw new Error(`agent on ${h.name} exited; see ${join(h.dir, 'agent.log')}`);
+        const want = peersOf(h.i, hosts.length, topo).length;
+        const st = await status(h).catch(() => undefined);
+        if (!st) return false;
+        const up = st.bgp.peers.filter((p) => p.bgpState === 'Established').length;
+        if (up !== want || st.bgp.peers.length !== want) return false;
+      }
+      return true;
+    },
+    async trigger(h, k) {
+      const t = now();
+      const r = await ipam!.autoAssign({ num4: 1, hostname: h.name, handle: `pod-${k}`, attrs: { node: h.name, pod: `pod-${k}`, namespace: 'default' } });
+      const a = r.v4.ips[0];
+      if (!a) throw new Error(`no address for pod-${k} on ${h.name}: ${r.v4.msgs.join('; ')}`);
+      return { block: a.block.toString(), callMs: now() - t };
+    },
+    async withdraw(h, block, k) {
+      await ipam!.releaseByHandle(`pod-${k}`);
+      await ipam!.releaseBlockAffinity({ type: 'host', name: h.name }, Prefix.parse(block), { requireEmpty: true });
+    },
+    pids: () => hosts.map((h) => h.proc?.pid ?? 0).filter(Boolean),
+    async stop() {
+      await Promise.all(hosts.map((h) => h.proc?.stop('SIGKILL', 2000)));
+      await client?.close();
+    },
+  };
+}
+
+const birdSafe = (ip: string) => ip.replace(/\./g, '_');
+
+function birdAggr(blocks: string[]): string {
+  return `# bird_aggr.cfg, as confd renders it (BIRD 2 syntax)
+protocol static static_calico {
+  ipv4;
+${blocks.map((b) => `  route ${b} blackhole;`).join('\n')}
+}
+function calico_aggr() {
+${blocks.map((b) => `  if ( net = ${b} ) then { accept; }\n  if ( net ~ ${b} ) then { reject; }`).join('\n')}
+}
+`;
+}
+
+function birdIpam(): string {
+  return `# bird_ipam.cfg
+filter calico_export_to_bgp_peers {
+  apply_communities();
+  calico_aggr();
+  if ( net ~ ${POOL} ) then { accept; }
+  reject;
+}
+filter calico_kernel_programming {
+  if ( net ~ ${POOL} ) then { accept; }
+  accept;
+}
+`;
+}
+
+/** bird.cfg as Calico's template renders it (calico-compat §5.4), in BIRD 2 syntax. */
+function birdConf(h: Host, n: number, topo: Topology): string {
+  const peers = peersOf(h.i, n, topo)
+    .map(({ j, rrClient }) => {
+      const ip = hostIp(j);
+      // Mesh and Calico-node peers: the side with the smaller IP string is passive (unidirectional sessions).
+      const passive = h.ip < ip;
+      return `protocol bgp ${topo === 'mesh' ? 'Mesh' : 'Node'}_${birdSafe(ip)} from bgp_template {
+  neighbor ${ip} as ${ASN};
+  source address ${h.ip};${passive ? '\n  passive on;' : ''}${rrClient ? `\n  rr client;\n  rr cluster id ${CLUSTER_ID};` : ''}
+}`;
+    })
+    .join('\n');
+  return `# bird.cfg (Calico's template, BIRD 2 syntax)
+function apply_communities() {
+}
+include "${join(h.dir, 'bird_aggr.cfg')}";
+include "${join(h.dir, 'bird_ipam.cfg')}";
+router id ${h.ip};
+protocol kernel {
+  learn;
+  persist;
+  scan time 2;
+  ipv4 { import all; export filter calico_kernel_programming; };
+  graceful restart;
+  merge paths on;
+}
+protocol device { debug { states }; scan time 2; }
+protocol direct { debug { states }; ipv4; interface -"cali*", -"kube-ipvs*", "*"; }
+template bgp bgp_template {
+  debug { states };
+  description "Connection to BGP peer";
+  local as ${ASN};
+  ipv4 { gateway recursive; import all; export filter calico_export_to_bgp_peers; add paths on; };
+  graceful restart;
+  connect delay time 2;
+  connect retry time 5;
+  error wait time 5,30;
+}
+${peers}
+`;
+}
+
+function birdDriver(hosts: Host[], topo: Topology): Driver {
+  const blocks = new Map<number, string[]>(hosts.map((h) => [h.i, [blockCidr(h.i)]]));
+  const birdc = (h: Host, ...cmd: string[]) => spawnSync(BINARIES.bird2.birdc, ['-s', join(h.dir, 'bird.ctl'), ...cmd], { encoding: 'utf8', timeout: 20_000 });
+  const configure = (h: Host) =>
+    new Promise<void>((resolve, reject) => {
+      const c = spawn(BINARIES.bird2.birdc, ['-s', join(h.dir, 'bird.ctl'), 'configure'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      c.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      c.once('close', (code) => (code === 0 && /Reconfigured|Reconfiguration in progress/.test(out) ? resolve() : reject(new Error(`birdc configure on ${h.name}: ${out.trim()}`))));
+    });
+  return {
+    async start() {
+      for (const h of hosts) {
+        writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.i)!));
+        writeFileSync(join(h.dir, 'bird_ipam.cfg'), birdIpam());
+        writeFileSync(join(h.dir, 'bird.conf'), birdConf(h, hosts.length, topo));
+        const p = spawnSync(BINARIES.bird2.bird, ['-p', '-c', join(h.dir, 'bird.conf')], { encoding: 'utf8' });
+        if (p.status !== 0) throw new Error(`bird -p on ${h.name}: ${p.stderr}`);
+      }
+      for (const h of hosts) {
+        h.proc = h.ns.spawn([BINARIES.bird2.bird, '-f', '-c', join(h.dir, 'bird.conf'), '-s', join(h.dir, 'bird.ctl'), '-P', join(h.dir, 'bird.pid')], { logFile: join(h.dir, 'bird.log') });
+      }
+    },
+    async sessionsUp() {
+      for (const h of hosts) {
+        if (!h.proc?.running()) throw new Error(`bird on ${h.name} exited; see ${join(h.dir, 'bird.log')}`);
+        const r = birdc(h, 'show', 'protocols');
+        const up = (r.stdout.match(/^\S+\s+BGP\s+.*Established/gm) ?? []).length;
+        if (up !== peersOf(h.i, hosts.length, topo).length) return false;
+      }
+      return true;
+    },
+    async trigger(h, k) {
+      const block = blockCidr(512 + k);
+      blocks.get(h.i)!.push(block);
+      writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.i)!));
+      const t = now();
+      await configure(h);
+      return { block, callMs: now() - t };
+    },
+    async withdraw(h, block) {
+      blocks.set(h.i, blocks.get(h.i)!.filter((b) => b !== block));
+      writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.i)!));
+      await configure(h);
+    },
+    pids: () => hosts.map((h) => h.proc?.pid ?? 0).filter(Boolean),
+    async stop() {
+      await Promise.all(hosts.map((h) => h.proc?.stop('SIGKILL', 2000)));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One configuration
+
+interface Trigger {
+  origin: string;
+  block: string;
+  /** The trigger call itself (tortie: IPAM autoAssign; BIRD: birdc configure returning). */
+  callMs: number;
+  /** The block's blackhole in the origin's own kernel. */
+  originMs?: number;
+  firstMs?: number;
+  allMs?: number;
+  /** Host that was last. */
+  slowest?: string;
+  withdrawAllMs?: number;
+  missing?: string[];
+}
+
+interface Stats {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+  min: number;
+  mean: number;
+}
+
+function stats(xs: (number | undefined)[]): Stats | undefined {
+  const s = xs.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
+  const q = (p: number) => {
+    const pos = (s.length - 1) * p;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+  };
+  return { n: s.length, p50: round(q(0.5), 1), p99: round(q(0.99), 1), max: round(s[s.length - 1]!, 1), min: round(s[0]!, 1), mean: round(s.reduce((a, b) => a + b, 0) / s.length, 1) };
+}
+
+interface ConfigResult {
+  target: Target;
+  topology: Topology;
+  hosts: number;
+  setupSeconds?: number;
+  rss?: { totalBytes: number; perDaemonMedianBytes: number; perDaemonMaxBytes: number };
+  /** Daemons' CPU (all of them, CPU-seconds per second) over 3 s of idle before the triggers. */
+  idleCpuCores?: number;
+  /** Daemons' CPU-seconds over the measured triggers, and the measurement's wall time. */
+  measureCpuSeconds?: number;
+  measureWallSeconds?: number;
+  foreignCpuSeconds?: number;
+  noisy?: boolean;
+  convergence?: { all?: Stats; first?: Stats; origin?: Stats; propagation?: Stats; call?: Stats; withdrawAll?: Stats };
+  failures: number;
+  triggers: Trigger[];
+  error?: string;
+}
+
+let configNo = 0;
+
+async function measureConfig(target: Target, topo: Topology, n: number): Promise<ConfigResult> {
+  const tag = `cv${configNo++}`;
+  const res: ConfigResult = { target, topology: topo, hosts: n, failures: 0, triggers: [] };
+  const dir = makeTempDir(`bench-${tag}`);
+  const hosts: Host[] = [];
+  let driver: Driver | undefined;
+  const seg = createSegment(`${tag}-lan`);
+  try {
+    for (let i = 0; i < n; i++) {
+      const ns = createNetns(`${tag}-${name(i)}`, { forwarding: true });
+      seg.attach(ns, [`${hostIp(i)}/24`]);
+      const hdir = join(dir, name(i));
+      mkdirSync(hdir, { recursive: true });
+      hosts.push({ i, name: name(i), ip: hostIp(i), ns, mon: new Monitor(ns), dir: hdir });
+    }
+    // Permanent neighbour entries for every other host: the kernel's ARP table is one table for all namespaces,
+    // and its gc_thresh3 (1,024 dynamic entries, settable only in the root namespace) is smaller than a 50-host
+    // mesh's 2,450 — "neighbor table overflow" then breaks sessions at random. Permanent entries are exempt.
+    const macs = hosts.map((h) => (JSON.parse(h.ns.ip('-j', 'link', 'show', 'eth0')) as { address: string }[])[0]!.address);
+    for (const h of hosts) {
+      const lines = hosts.filter((x) => x !== h).map((x) => `neigh replace ${x.ip} lladdr ${macs[x.i]} dev eth0 nud permanent`);
+      run([IP_BIN, '-n', h.ns.name, '-batch', '-'], { input: lines.join('\n') + '\n' });
+    }
+    await sleep(200); // monitors subscribed
+    driver = target === 'tortie' ? tortieDriver(hosts, topo, dir) : birdDriver(hosts, topo);
+    const tStart = now();
+    await driver.start();
+    // Ready: sessions up everywhere and every kernel holding the other N−1 blocks.
+    const deadline = Date.now() + setupTimeoutMs;
+    for (;;) {
+      let ok = await driver.sessionsUp();
+      if (ok) {
+        for (const h of hosts) {
+          const rs = JSON.parse(h.ns.ip('-j', 'route', 'show', 'root', POOL)) as { dst: string; gateway?: string }[];
+          if (rs.filter((r) => r.gateway).length !== n - 1) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`not converged after ${setupTimeoutMs / 1000} s`);
+      await sleep(500);
+    }
+    res.setupSeconds = round((now() - tStart) / 1000, 2);
+    const mems = driver.pids().map((p) => procMemory(p)?.rss ?? 0).sort((a, b) => a - b);
+    res.rss = { totalBytes: mems.reduce((a, b) => a + b, 0), perDaemonMedianBytes: mems[mems.length >> 1]!, perDaemonMaxBytes: mems[mems.length - 1]! };
+    await sleep(2000); // let start-up work (GC, status timers) settle
+    const cpuA = driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0);
+    await sleep(3000);
+    res.idleCpuCores = round((driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0) - cpuA) / 3, 3);
+    log(`  ${target} ${topo} ${n}: ready in ${res.setupSeconds} s, RSS ${(res.rss.totalBytes / 1e6).toFixed(0)} MB total (${(res.rss.perDaemonMedianBytes / 1e6).toFixed(1)} MB median), idle CPU ${res.idleCpuCores} cores`);
+
+    const origins = topo === 'mesh' ? hosts : hosts.slice(2);
+    const foreign = new ForeignCpu([...driver.pids(), ...hosts.map((h) => h.mon.pid ?? 0)]);
+    const cpu0 = driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0);
+    const wall0 = now();
+    for (let k = 0; k < warmup + runs; k++) {
+      const h = origins[(k * 7) % origins.length]!; // spread consecutive origins over the cluster
+      const others = hosts.filter((x) => x !== h);
+      const t0 = now();
+      const { block, callMs } = await driver.trigger(h, k);
+      const added = (e: RouteEvent) => e.prefix === block && !e.deleted;
+      const [originEv, ...evs] = await Promise.all([
+        h.mon.wait(t0, (e) => added(e) && e.blackhole, triggerTimeoutMs),
+        ...others.map((x) => x.mon.wait(t0, (e) => added(e) && !e.blackhole && e.via === h.ip, triggerTimeoutMs)),
+      ]);
+      const tr: Trigger = { origin: h.name, block, callMs: round(callMs, 2) };
+      if (originEv) tr.originMs = round(originEv.t - t0, 2);
+      const missing = others.filter((_, i) => !evs[i]).map((x) => x.name);
+      if (missing.length) {
+        tr.missing = missing;
+      } else {
+        const ts = evs.map((e) => e!.t - t0);
+        const last = ts.indexOf(Math.max(...ts));
+        tr.firstMs = round(Math.min(...ts), 2);
+        tr.allMs = round(ts[last]!, 2);
+        tr.slowest = others[last]!.name;
+      }
+      const t1 = now();
+      await driver.withdraw(h, block, k);
+      const gone = await Promise.all(others.map((x) => x.mon.wait(t1, (e) => e.prefix === block && e.deleted, triggerTimeoutMs)));
+      if (gone.every(Boolean)) tr.withdrawAllMs = round(Math.max(...gone.map((e) => e!.t - t1)), 2);
+      if (k >= warmup) {
+        res.triggers.push(tr);
+        if (tr.allMs === undefined) res.failures++;
+      }
+      if (process.env.CONV_VERBOSE || tr.allMs === undefined) {
+        log(`    ${k < warmup ? 'warmup' : `#${k - warmup + 1}`} ${h.name} ${block}: call ${tr.callMs} ms, origin ${tr.originMs ?? '-'} ms, first ${tr.firstMs ?? '-'}, all ${tr.allMs ?? `MISSING on ${missing.length}: ${missing.slice(0, 5).join(',')}`} ms (slowest ${tr.slowest ?? '-'}), withdrawn ${tr.withdrawAllMs ?? '-'} ms`);
+      }
+      for (const x of hosts) x.mon.trim(t0);
+      await sleep(gapMs);
+    }
+    const fc = foreign.end();
+    res.measureCpuSeconds = round(driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0) - cpu0, 2);
+    res.measureWallSeconds = round((now() - wall0) / 1000, 2);
+    res.foreignCpuSeconds = fc.foreignCpuSeconds;
+    res.noisy = fc.noisy;
+    const ok = res.triggers;
+    res.convergence = {
+      all: stats(ok.map((t) => t.allMs)),
+      first: stats(ok.map((t) => t.firstMs)),
+      origin: stats(ok.map((t) => t.originMs)),
+      propagation: stats(ok.map((t) => (t.allMs !== undefined && t.originMs !== undefined ? t.allMs - t.originMs : undefined))),
+      call: stats(ok.map((t) => t.callMs)),
+      withdrawAll: stats(ok.map((t) => t.withdrawAllMs)),
+    };
+    const a = res.convergence.all;
+    log(`  ${target} ${topo} ${n}: all p50 ${a?.p50} ms, p99 ${a?.p99} ms, max ${a?.max} ms; origin p50 ${res.convergence.origin?.p50} ms; withdraw p50 ${res.convergence.withdrawAll?.p50} ms; failures ${res.failures}; foreign CPU ${fc.foreignCpuSeconds} s${fc.noisy ? ' (NOISY)' : ''}`);
+  } catch (e) {
+    res.error = (e as Error).message;
+    log(`  ${target} ${topo} ${n}: FAILED ${res.error}`);
+    if (process.env.CONV_KEEP_LOGS) {
+      const keep = `${process.env.CONV_KEEP_LOGS}/${tag}-${target}-${topo}-${n}`;
+      spawnSync('cp', ['-r', dir, keep]);
+      log(`    logs copied to ${keep}`);
+    }
+    for (const h of hosts.slice(0, 3)) {
+      const f = join(h.dir, target === 'tortie' ? 'agent.log' : 'bird.log');
+      const r = spawnSync('tail', ['-n', '5', f], { encoding: 'utf8' });
+      if (r.stdout) log(`    ${h.name}: ${r.stdout.trim().split('\n').join('\n      ')}`);
+    }
+  } finally {
+    await driver?.stop().catch(() => undefined);
+    for (const h of hosts) h.mon.stop();
+    await Promise.all(hosts.map((h) => h.ns.delete(1000)));
+    await seg.delete();
+  }
+  return res;
+}
+
+function fmt(x: number | undefined): string {
+  return x === undefined ? '–' : x < 10 ? x.toFixed(1) : x.toFixed(0);
+}
+
+function table(results: ConfigResult[]): string {
+  const lines = [
+    '| hosts | topology | tortie p50 | tortie p99 | tortie max | BIRD 2 p50 | BIRD 2 p99 | BIRD 2 max | p99 tortie/BIRD | tortie origin p50 / propagation p50 | BIRD origin p50 / propagation p50 |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const n of sizes) {
+    for (const topo of topologies) {
+      const t = results.find((r) => r.hosts === n && r.topology === topo && r.target === 'tortie');
+      const b = results.find((r) => r.hosts === n && r.topology === topo && r.target === 'bird2');
+      if (!t && !b) continue;
+      const tc = t?.convergence;
+      const bc = b?.convergence;
+      const ratio = tc?.all && bc?.all ? (tc.all.p99 / bc.all.p99).toFixed(2) : '–';
+      const cell = (r?: ConfigResult, k: 'p50' | 'p99' | 'max' = 'p50') => (r?.error ? 'failed' : fmt(r?.convergence?.all?.[k]));
+      lines.push(
+        `| ${n} | ${topo === 'mesh' ? 'full mesh' : '2 reflectors'} | ${cell(t)} | ${cell(t, 'p99')} | ${cell(t, 'max')} | ${cell(b)} | ${cell(b, 'p99')} | ${cell(b, 'max')} | ${ratio} | ${fmt(tc?.origin?.p50)} / ${fmt(tc?.propagation?.p50)} | ${fmt(bc?.origin?.p50)} / ${fmt(bc?.propagation?.p50)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const skip = skipReason() ?? (targets.includes('bird2') ? daemonSkipReason('bird2') : undefined);
+  if (skip) throw new Error(skip);
+  installSignalCleanup();
+  const results: ConfigResult[] = [];
+  const t0 = Date.now();
+  const write = () => {
+    const doc = {
+      benchmark: 'convergence',
+      date: new Date().toISOString(),
+      command: `node --import tsx bench/convergence.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: machine(),
+      versions: { tortie: gitRev(ROOT), node: process.version, ...(targets.includes('bird2') ? { bird2: daemonVersion('bird2') } : {}) },
+      setup: {
+        tortieNodeFlags: tortieFlags,
+        runsPerConfig: runs,
+        warmup,
+        gapMs,
+        asn: ASN,
+        clusterId: CLUSTER_ID,
+        pool: POOL,
+        blockSize: 26,
+        hostNet: `${NET}.0/24`,
+        reflectors: 'hosts h0, h1 (cluster id 244.0.0.1); origins = the clients',
+        units: 'milliseconds from the trigger',
+      },
+      totalSeconds: round((Date.now() - t0) / 1000, 1),
+      results,
+    };
+    mkdirSync(dirname(outFile), { recursive: true });
+    writeFileSync(outFile, JSON.stringify(doc, null, 2) + '\n');
+  };
+  for (const n of sizes) {
+    for (const topo of topologies) {
+      for (const target of targets) {
+        log(`\n== ${n} hosts, ${topo}, ${target}`);
+        results.push(await measureConfig(target, topo, n));
+        write();
+        await sleep(1000);
+      }
+    }
+  }
+  write();
+  log(`\nwrote ${outFile} (${round((Date.now() - t0) / 1000, 0)} s)\n`);
+  console.log(table(results));
+}
+
+// Daemons are spawned detached and unref'd (test/helpers/netns.ts): keep the event loop alive ourselves.
+const keepAlive = setInterval(() => {}, 1 << 30);
+main()
+  .catch((e) => {
+    log(`FAILED: ${(e as Error).stack ?? e}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanupAll(1000).finally(() => clearInterval(keepAlive)));
