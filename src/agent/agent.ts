@@ -27,7 +27,9 @@ import type { BgpPlan, DataplanePlan, HostFacts, LearnedRoute, PlannedPeer, Rout
 import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
+import { eventRelevant, vxlanInUse } from './relevance.js';
 import { readSnapshot, type Snapshot } from './snapshot.js';
+import { IpamStore } from '../ipam/store.js';
 import type { AgentPeerStatus, AgentStatus } from './status-types.js';
 import { PeerTransition, peerKeyOf } from './transition.js';
 
@@ -97,6 +99,8 @@ export class Agent extends EventEmitter {
   private readonly resyncLoop: Serial;
   private readonly dataplaneLoop: Serial;
   private statusTimer: NodeJS.Timeout | undefined;
+  /** One store for the agent's life: blocks are decoded again only when their revision changed. */
+  private readonly ipamStore: IpamStore;
   private appliedPeers = new Map<string, string>();
   private lastReconfiguredAt: number;
 
@@ -104,6 +108,7 @@ export class Agent extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.startedAt = this.now();
+    this.ipamStore = new IpamStore(opts.client.kv);
     this.lastReconfiguredAt = this.startedAt;
     this.transition = new PeerTransition({ now: this.now, ...(opts.transition ?? {}) });
     this.resyncLoop = new Serial(() => this.resync(), (e) => this.fail('resync', e));
@@ -130,7 +135,8 @@ export class Agent extends EventEmitter {
         for await (const batch of w) {
           if (this.stopped) return;
           this.opts.hooks?.datastoreEvents?.(batch.length);
-          if (!batch.some((ev) => routingRelevant(ev.key))) continue;
+          const ctx = { node: this.opts.nodeName, vxlan: this.snapshot ? vxlanInUse(this.snapshot.ipPools, this.snapshot.felixConfigurations ?? []) : true };
+          if (!batch.some((ev) => eventRelevant(ev, ctx))) continue;
           this.pendingChangeAt ??= this.now();
           this.resyncLoop.trigger();
         }
@@ -187,7 +193,7 @@ export class Agent extends EventEmitter {
   private async resync(): Promise<void> {
     if (this.stopped) return;
     const client = this.opts.client;
-    let snap = await readSnapshot(client);
+    let snap = await readSnapshot(client, this.ipamStore);
     // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
     const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
     const key = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me?.metadata.labels, me?.spec]);
@@ -195,7 +201,7 @@ export class Agent extends EventEmitter {
       const r = await reconcileTunnelAddresses(client, this.opts.ipam, this.opts.nodeName);
       if (r.updated) {
         this.opts.log('info', 'tunnel addresses updated', { addresses: r.addresses });
-        snap = await readSnapshot(client);
+        snap = await readSnapshot(client, this.ipamStore);
       }
       const me2 = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
       this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);
@@ -453,11 +459,6 @@ export class Agent extends EventEmitter {
     this.speaker = undefined;
     await this.opts.dataplane?.close?.();
   }
-}
-
-/** Keys whose changes can change routing: not status reports, IPAM handles or cluster information. */
-export function routingRelevant(key: string): boolean {
-  return !/\/(caliconodestatuses|clusterinformations|workloadendpoints|networkpolicies|globalnetworkpolicies|hostendpoints)\/|^\/calico\/ipam\/v2\/handle\//.test(key);
 }
 
 /**

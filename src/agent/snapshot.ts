@@ -10,8 +10,7 @@ import type { BlockInfo, RoutingInput } from '../routing/types.js';
 
 export type Snapshot = Omit<RoutingInput, 'nodeName' | 'secret' | 'routerIdEnv'>;
 
-export async function readSnapshot(client: Client): Promise<Snapshot> {
-  const store = new IpamStore(client.kv);
+export async function readSnapshot(client: Client, store: IpamStore = new IpamStore(client.kv)): Promise<Snapshot> {
   const [nodes, bgpConfigurations, bgpPeers, bgpFilters, ipPools, felixConfigurations, blocks, affinities] = await Promise.all([
     client.list('Node'),
     client.list('BGPConfiguration'),

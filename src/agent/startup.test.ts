@@ -6,7 +6,6 @@ import { autodetect, type IfaceAddress } from './autodetect.js';
 import { encapMode, ensureDefaults, ensureNode, randomUla48, StartupError } from './startup.js';
 import { nullLogger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
-import { routingRelevant } from './agent.js';
 
 const client = () => new Client(new MemoryBackend());
 
@@ -168,16 +167,5 @@ describe('CalicoNodeStatus content', () => {
     assert.equal(statusDue({ updatePeriodSeconds: 10 }, '2026-11-21T10:00:01Z', now), false);
     assert.equal(statusDue({ updatePeriodSeconds: 10 }, '2026-11-21T10:00:00Z', now), true);
     assert.equal(statusDue({ updatePeriodSeconds: 0 }, undefined, now), false);
-  });
-});
-
-describe('which datastore changes wake the agent', () => {
-  it('routing resources and IPAM blocks do; status reports, handles and endpoints do not', () => {
-    assert.ok(routingRelevant('/calico/resources/v3/projectcalico.org/bgppeers/p1'));
-    assert.ok(routingRelevant('/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-26'));
-    assert.ok(routingRelevant('/calico/ipam/v2/host/h1/ipv4/block/10.0.0.0-26'));
-    assert.ok(!routingRelevant('/calico/resources/v3/projectcalico.org/caliconodestatuses/s1'));
-    assert.ok(!routingRelevant('/calico/ipam/v2/handle/pod-1'));
-    assert.ok(!routingRelevant('/calico/resources/v3/projectcalico.org/workloadendpoints/ns/w1'));
   });
 });
