@@ -339,11 +339,14 @@ export class Agent extends EventEmitter {
     if (this.stopped || !this.snapshot || !this.opts.dataplane || !this.dataplaneReady) return;
     const changeAt = this.pendingChangeAt;
     this.pendingChangeAt = undefined;
+    const t0 = performance.now();
     const plan = planDataplane(this.input(), [...this.learned.values()], this.opts.host);
+    const t1 = performance.now();
     this.lastDataplane = plan;
     this.opts.hooks?.planned?.(plan, this.opts.host);
     try {
-      const rep = (await this.opts.dataplane.apply(plan)) as { warnings?: string[]; errors?: string[]; ok?: boolean } | undefined;
+      const rep = (await this.opts.dataplane.apply(plan)) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number } | undefined;
+      this.opts.log('debug', 'dataplane pass', { planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
       for (const w of rep?.warnings ?? []) this.opts.log('warning', w);
       if (rep?.ok === false) {
         // Some kernel operations failed: the rest is in place; try the whole plan again shortly.
