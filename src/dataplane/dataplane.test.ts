@@ -340,6 +340,22 @@ describe('Dataplane: mode switches and IPIP', () => {
 });
 
 describe('Dataplane: NAT, sysctls, idempotence', () => {
+  it('remembered state (sysctls) is checked again every 30 s, so a change behind our back is repaired', async () => {
+    const k = new FakeKernel();
+    k.addLink({ name: 'eth0', kind: 'device', mtu: 1500, mac: '52:54:00:00:00:01' });
+    let now = 0;
+    const dp = new Dataplane({ netlink: k, sysctl: k, nft: k, now: () => now });
+    await dp.apply(plan({}));
+    assert.equal(k.sysctl('net/ipv4/ip_forward'), '1');
+    await k.write('net/ipv4/ip_forward', '0'); // someone resets it
+    now = 10_000;
+    await dp.apply(plan({}));
+    assert.equal(k.sysctl('net/ipv4/ip_forward'), '0', 'not re-read within 30 s (every pass reading /proc costs every host CPU)');
+    now = 30_000;
+    await dp.apply(plan({}));
+    assert.equal(k.sysctl('net/ipv4/ip_forward'), '1', 'repaired at the periodic check');
+  });
+
   const NAT = { masquerade: ['10.244.0.0/16'], pools: ['10.244.0.0/16', '10.10.0.0/16', 'fd00:10::/48'] };
   const EXPECTED = `table ip tortie {
     set masq-pools { type ipv4_addr; flags interval; elements = { 10.244.0.0/16 } }

@@ -46,6 +46,9 @@ export interface ApplyOptions {
   resync?: boolean;
 }
 
+/** How often remembered state is verified against the kernel (ms). */
+export const FULL_CHECK_MS = 30_000;
+
 export class Dataplane {
   private readonly opts: DataplaneOptions;
   private readonly log: DataplaneLogger;
@@ -80,18 +83,29 @@ export class Dataplane {
     this.opts.netlink.close();
   }
 
-  private async applyNow(plan: DataplanePlan, opts: ApplyOptions): Promise<ApplyReport> {
+  /** When state remembered between passes (sysctls, nft) was last checked against the kernel. */
+  private lastFullCheck = -Infinity;
+
+  private async applyNow(plan: DataplanePlan, given: ApplyOptions): Promise<ApplyReport> {
     const t0 = this.now();
+    // What passes remember instead of re-reading is checked again at least every 30 s, so a change
+    // made behind tortie's back (ip_forward reset, the nft table edited) is repaired.
+    const opts: ApplyOptions = { ...given, resync: given.resync || t0 - this.lastFullCheck >= FULL_CHECK_MS };
+    if (opts.resync) this.lastFullCheck = t0;
     const run = new Run(this.opts.netlink, this.opts.sysctl, this.opts.nft, this.log, this.knownWarnings);
     const nl = run.netlink;
 
-    await this.sysctls(run, plan);
+    await this.sysctls(run, plan, opts.resync ?? false);
 
     const links = await run.read('links', () => nl.listLinks());
     if (links) {
+      const d = run.report.devices;
+      const before = d.created + d.updated + d.deleted;
       if (plan.vxlan) await ensureVxlan(run, links, plan.vxlan);
       if (plan.ipip) await ensureIpip(run, links, plan.ipip);
-      const after = await run.read('links', () => nl.listLinks());
+      // Read the links again only when a device was made or changed (indexes, MTUs): most passes
+      // only move routes, and every dump costs the agent CPU on every host of the cluster.
+      const after = d.created + d.updated + d.deleted === before ? links : await run.read('links', () => nl.listLinks());
       if (after) {
         await reconcileRoutes(run, plan.routes, after);
         if (!plan.vxlan) await removeVxlan(run, after);
@@ -115,19 +129,27 @@ export class Dataplane {
     return r;
   }
 
+  /** Sysctls found or set right by an earlier pass: not read again until a resync. */
+  private readonly sysctlsOk = new Set<string>();
+
   /** IPv4 forwarding always; IPv6 forwarding when the plan has IPv6 pools or routes. */
-  private async sysctls(run: Run, plan: DataplanePlan): Promise<void> {
+  private async sysctls(run: Run, plan: DataplanePlan, resync: boolean): Promise<void> {
+    if (resync) this.sysctlsOk.clear();
     const want: [string, string][] = [['net/ipv4/ip_forward', '1']];
     const v6 = plan.nat.pools.some((c) => c.includes(':')) || plan.routes.some((r) => r.dst.includes(':'));
     if (v6) want.push(['net/ipv6/conf/all/forwarding', '1']);
     for (const [path, value] of want) {
+      if (this.sysctlsOk.has(`${path}=${value}`)) continue;
       const have = await run.read(`sysctl ${path}`, () => run.sysctl.read(path));
-      if (have === value) continue;
+      if (have === value) {
+        this.sysctlsOk.add(`${path}=${value}`);
+        continue;
+      }
       if (have === undefined) {
         run.warn('SYSCTL_MISSING', `/proc/sys/${path} does not exist (is ${path.includes('ipv6') ? 'IPv6' : 'IPv4'} disabled?)`);
         continue;
       }
-      await run.attempt(`sysctl ${path}=${value}`, () => run.sysctl.write(path, value), () => run.report.sysctls++);
+      if (await run.attempt(`sysctl ${path}=${value}`, () => run.sysctl.write(path, value), () => run.report.sysctls++)) this.sysctlsOk.add(`${path}=${value}`);
     }
   }
 
