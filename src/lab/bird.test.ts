@@ -38,6 +38,9 @@ describe('lab BIRD 2 config', () => {
   ipv4 { import all; export none; };
 }`), 'eBGP: no direct, the local address on the dc segment');
     assert.equal(protocolName('10.0.0.1'), 'p_10_0_0_1');
+    assert.doesNotMatch(c, /protocol static/);
+    const s = renderBird2({ ...router, staticRoutes: [{ cidr: '10.20.0.0/16', via: '192.168.83.36' }] }, 'seed-004', segCidr);
+    assert.ok(s.includes('protocol static {\n  ipv4;\n  route 10.20.0.0/16 via 192.168.83.36;\n}'), s);
   });
 });
 

@@ -49,6 +49,11 @@ export function renderBird2(r: LabRouter, lab: string, segCidr: (segment: string
     '  keepalive time 3;',
     '}',
   ];
+  if (r.staticRoutes?.length) {
+    lines.push('', '# Static routes (the topology\'s staticRoutes), into the kernel like the rest.', 'protocol static {', '  ipv4;');
+    for (const x of r.staticRoutes) lines.push(`  route ${x.cidr} via ${x.via};`);
+    lines.push('}');
+  }
   for (const p of r.peers) {
     const ibgp = p.asNumber === r.asNumber;
     lines.push(

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkTopology, parseTopology, TopologyError } from './topology.js';
 
@@ -56,6 +56,16 @@ describe('lab topology', () => {
     assert.equal(t.pods.length, 3);
   });
 
+  it('every shipped example parses', () => {
+    const dir = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
+    const names = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(names.length >= 5, names.join());
+    for (const f of names) assert.equal(parseTopology(readFileSync(dir + f, 'utf8'), f).name, f.slice(0, -5));
+    const s4 = parseTopology(readFileSync(dir + 'seed-004.yaml', 'utf8')).routers[0]!;
+    assert.deepEqual(s4.staticRoutes, [{ cidr: '10.20.0.0/16', via: '172.16.0.13' }, { cidr: '10.254.0.0/16', via: '172.16.0.13' }]);
+    assert.equal(parseTopology(readFileSync(dir + 'seed-003.yaml', 'utf8')).routers[0]!.awaitSessions, false);
+  });
+
   it('fills defaults: peerHosts all with each host\'s AS, labels as strings, a gateway on the router', () => {
     const t = checkTopology(good());
     assert.deepEqual(t.routers[0]!.peers.map((p) => [p.host, p.asNumber]), [
@@ -75,6 +85,18 @@ describe('lab topology', () => {
     const c = checkTopology(t);
     assert.equal(c.segments[0]!.gateway, '10.9.0.254');
     assert.equal(c.segments[0]!.gatewayRouter, undefined);
+  });
+
+  it('router static routes and awaitSessions: false', () => {
+    const t = good();
+    t.routers[0].staticRoutes = [{ cidr: '10.20.0.0/16', via: '10.9.0.1' }, { cidr: '0.0.0.0/0', via: '10.8.0.9' }];
+    t.routers[0].awaitSessions = false;
+    const r = checkTopology(t).routers[0]!;
+    assert.deepEqual(r.staticRoutes, [{ cidr: '10.20.0.0/16', via: '10.9.0.1' }, { cidr: '0.0.0.0/0', via: '10.8.0.9' }]);
+    assert.equal(r.awaitSessions, false);
+    const d = checkTopology(good()).routers[0]!;
+    assert.equal(d.staticRoutes, undefined);
+    assert.equal(d.awaitSessions, undefined);
   });
 
   it('names the field of every bad value', () => {
@@ -102,6 +124,10 @@ describe('lab topology', () => {
     fails((t) => (t.routers[0].peers = [{ host: 'zz' }]), 'routers[0].peers[0].host', /not one of the hosts/);
     fails((t) => (t.routers[0].peers = [{ host: 'a', address: '10.9.0.1' }]), 'routers[0].peers[0]', /either host or address/);
     fails((t) => (t.routers[0].peers = [{ address: '10.7.0.1', asNumber: 1 }]), 'routers[0].peers[0]', /not on any of the router's segments/);
+    fails((t) => (t.routers[0].staticRoutes = [{ cidr: '10.20.0.1/16', via: '10.9.0.1' }]), 'routers[0].staticRoutes[0].cidr', /host bits/);
+    fails((t) => (t.routers[0].staticRoutes = [{ cidr: '10.20.0.0/16', via: '10.7.0.1' }]), 'routers[0].staticRoutes[0].via', /not on any/);
+    fails((t) => (t.routers[0].staticRoutes = [{ cidr: '10.20.0.0/16', gw: '10.9.0.1' }]), 'routers[0].staticRoutes[0].gw', /unknown field/);
+    fails((t) => (t.routers[0].awaitSessions = 'no'), 'routers[0].awaitSessions', /true or false/);
     fails((t) => (t.routers[0].subnets[0].name = 'lan'), 'routers[0].subnets[0].name', /already a segment/);
     fails((t) => (t.vms[0].subnet = 'lan'), 'vms[0].subnet', /not a router's subnet/);
     fails((t) => (t.vms[0].address = '10.8.0.1'), 'vms[0].address', /already used/);

@@ -48,6 +48,10 @@ export interface LabRouter {
   interfaces: { segment: string; address: string }[];
   peers: LabPeer[];
   subnets: { name: string; cidr: string; prefixLength: number; address: string }[];
+  /** Static routes (BIRD `protocol static`, into the router's kernel): `via` is on-link. */
+  staticRoutes?: { cidr: string; via: string }[];
+  /** false: `lab up` does not wait for this router's sessions (peerings configured later). */
+  awaitSessions?: boolean;
 }
 
 export interface LabVm {
@@ -243,7 +247,7 @@ export function checkTopology(doc: unknown): Topology {
 
   const routers: LabRouter[] = list(top.routers, 'routers').map((raw, i) => {
     const at = `routers[${i}]`;
-    const r = obj(raw, at, ['name', 'kind', 'asNumber', 'interfaces', 'peers', 'peerHosts', 'subnets']);
+    const r = obj(raw, at, ['name', 'kind', 'asNumber', 'interfaces', 'peers', 'peerHosts', 'subnets', 'staticRoutes', 'awaitSessions']);
     const n = name(r.name, `${at}.name`);
     claimThing(n, at);
     if (r.kind === 'frr') throw new TopologyError(`${at}.kind`, 'frr routers are not supported yet: use bird2');
@@ -293,7 +297,29 @@ export function checkTopology(doc: unknown): Topology {
       if (!ok) throw new TopologyError(`${at}.peers[${j}]`, `${p.address} is not on any of the router's segments`);
     });
     if (new Set(peers.map((p) => p.address)).size !== peers.length) throw new TopologyError(`${at}.peers`, 'a peer address is listed twice');
-    return { name: n, kind: 'bird2', asNumber, interfaces, peers, subnets };
+    // Static routes: a next hop on one of the router's own links (segments or subnets).
+    const links = [...interfaces.map((x) => segByName.get(x.segment)!.cidr), ...subnets.map((x) => Prefix.parse(x.cidr))];
+    const staticRoutes = list(r.staticRoutes, `${at}.staticRoutes`).map((rs, j) => {
+      const sat = `${at}.staticRoutes[${j}]`;
+      const x = obj(rs, sat, ['cidr', 'via']);
+      const c = typeof x.cidr === 'string' ? Prefix.tryParse(x.cidr) : undefined;
+      if (!c || c.bits !== 32) throw new TopologyError(`${sat}.cidr`, `${describe(x.cidr)} is not an IPv4 CIDR such as 10.20.0.0/16`);
+      if (c.toString() !== x.cidr) throw new TopologyError(`${sat}.cidr`, `${String(x.cidr)} has host bits set: write ${c.toString()}`);
+      const via = ipv4(x.via, `${sat}.via`);
+      if (!links.some((l) => l.contains(via))) throw new TopologyError(`${sat}.via`, `${via.toString()} is not on any of the router's segments or subnets`);
+      return { cidr: c.toString(), via: via.toString() };
+    });
+    if (r.awaitSessions !== undefined && typeof r.awaitSessions !== 'boolean') throw new TopologyError(`${at}.awaitSessions`, `${describe(r.awaitSessions)}: true or false`);
+    return {
+      name: n,
+      kind: 'bird2',
+      asNumber,
+      interfaces,
+      peers,
+      subnets,
+      ...(staticRoutes.length ? { staticRoutes } : {}),
+      ...(r.awaitSessions === false ? { awaitSessions: false } : {}),
+    };
   });
 
   // Each segment's gateway: the given address (on a router if one holds it), else the first
