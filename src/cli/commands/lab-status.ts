@@ -87,7 +87,7 @@ export async function renderSummary(st: LabState): Promise<string> {
   tortie lab status ${w}
   tortie lab ping${at} ${from.name} ${to.name}
   tortie lab exec${at} ${of(st, 'host')[0]!.name} -- ip route
-  tortie lab exec${at} ${of(st, 'host')[0]!.name} -- tortie node status --run-dir ${of(st, 'host')[0]!.runDir}
+  tortie node status --run-dir ${of(st, 'host')[0]!.runDir}
   tortie lab down ${w}
 `,
   );
