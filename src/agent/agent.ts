@@ -76,6 +76,9 @@ interface SpeakerIdentity {
   clusterId: string;
 }
 
+/** How often the kernel is compared with the desired state when nothing changes (ms). */
+export const DATAPLANE_CHECK_MS = 30_000;
+
 export class Agent extends EventEmitter {
   private speaker: Speaker | undefined;
   private speakerId: SpeakerIdentity | undefined;
@@ -146,6 +149,9 @@ export class Agent extends EventEmitter {
     })();
     this.statusTimer = setInterval(() => void this.writeNodeStatuses().catch((e) => this.fail('CalicoNodeStatus update', e)), 1000);
     this.statusTimer.unref();
+    // A full dataplane pass at least this often, even when nothing changed (drift repair).
+    this.checkTimer = setInterval(() => this.dataplaneLoop.trigger(), DATAPLANE_CHECK_MS);
+    this.checkTimer.unref();
   }
 
   /** Refreshes the CalicoNodeStatus resources that ask about this node and are due. */
@@ -193,7 +199,9 @@ export class Agent extends EventEmitter {
   private async resync(): Promise<void> {
     if (this.stopped) return;
     const client = this.opts.client;
+    const t0 = performance.now();
     let snap = await readSnapshot(client, this.ipamStore);
+    const t1 = performance.now();
     // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
     const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
     const key = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me?.metadata.labels, me?.spec]);
@@ -214,7 +222,9 @@ export class Agent extends EventEmitter {
       if (!this.warned.has(w)) this.opts.log('warning', w, { node: this.opts.nodeName });
     }
     this.warned = new Set(plan.warnings);
+    const t2 = performance.now();
     await this.configureSpeaker(plan);
+    this.opts.log('debug', 'resync', { readMs: +(t1 - t0).toFixed(1), planMs: +(t2 - t1).toFixed(1), speakerMs: +(performance.now() - t2).toFixed(1), originated: plan.originated.length });
     this.dataplaneLoop.trigger();
   }
 
@@ -344,6 +354,17 @@ export class Agent extends EventEmitter {
     const t1 = performance.now();
     this.lastDataplane = plan;
     this.opts.hooks?.planned?.(plan, this.opts.host);
+    // The same desired state as the last successful pass: nothing to do (a pass costs netlink dumps
+    // on every host for every route change in the cluster). The kernel is still compared with it at
+    // least every DATAPLANE_CHECK_MS, so drift is repaired.
+    const key = JSON.stringify(plan);
+    if (key === this.appliedKey && this.now() - this.appliedAt < DATAPLANE_CHECK_MS) {
+      if (changeAt !== undefined) {
+        this.lastConvergenceMs = this.now() - changeAt;
+        this.opts.hooks?.converged?.(this.lastConvergenceMs);
+      }
+      return;
+    }
     try {
       const rep = (await this.opts.dataplane.apply(plan)) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number } | undefined;
       this.opts.log('debug', 'dataplane pass', { planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
@@ -352,11 +373,15 @@ export class Agent extends EventEmitter {
         // Some kernel operations failed: the rest is in place; try the whole plan again shortly.
         this.opts.log('error', 'some kernel changes failed; retrying in 1 s', { errors: rep.errors });
         this.opts.hooks?.dataplaneApplied?.(false);
+        this.appliedKey = '';
         this.scheduleRetry();
         return;
       }
+      this.appliedKey = key;
+      this.appliedAt = this.now();
       this.opts.hooks?.dataplaneApplied?.(true);
     } catch (e) {
+      this.appliedKey = '';
       this.opts.hooks?.dataplaneApplied?.(false);
       throw e;
     }
@@ -369,6 +394,10 @@ export class Agent extends EventEmitter {
   }
 
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The plan of the last successful pass, and when (see program). */
+  private appliedKey = '';
+  private appliedAt = 0;
+  private checkTimer: NodeJS.Timeout | undefined;
 
   private scheduleRetry(): void {
     if (this.retryTimer || this.stopped) return;
@@ -455,6 +484,7 @@ export class Agent extends EventEmitter {
     if (this.readyTimer) clearTimeout(this.readyTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.checkTimer) clearInterval(this.checkTimer);
     this.watcher?.close();
     await this.resyncLoop.idle();
     await this.dataplaneLoop.idle();
