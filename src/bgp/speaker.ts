@@ -100,7 +100,8 @@ export interface SpeakerDeps extends SessionDeps {
 }
 
 export interface Listener {
-  close(): void;
+  /** Stops listening; resolves once the port is free again (a new speaker may bind it at once). */
+  close(): void | Promise<void>;
   port: number;
   /** Sets or (with '') removes a peer's TCP MD5 key on the listening socket. */
   setKey?(peer: string, key: string): void;
@@ -201,7 +202,13 @@ const defaultDeps: SpeakerDeps = {
       server.listen(opts.port, opts.address, () => {
         server.off('error', reject);
         resolve({
-          close: () => server.close(),
+          // The listening socket is released in the loop's close phase, after this call returns:
+          // resolve only then, so a speaker started right after `close()` can bind the same port.
+          close: () =>
+            new Promise<void>((done) => {
+              server.close();
+              setImmediate(done);
+            }),
           port: (server.address() as net.AddressInfo).port,
           setKey: (peer, key) => {
             const fd = serverFd(server);
@@ -484,7 +491,7 @@ export class Speaker extends EventEmitter {
       else e.session.stop();
       e.session.abandon();
     }
-    this.listener?.close();
+    await this.listener?.close();
     this.listener = undefined;
   }
 

@@ -209,6 +209,7 @@ describe('BGP interop: iBGP, the daemon connecting, graceful restart', { skip: n
         await waitDaemonRoute(d, P.t4c);
         const watch = watchDaemon(d, [P.t4a, P.t6a], 50);
         const mark = await t.seq();
+        let failed = true;
         try {
           await t.restart({ graceful: true, originated: [own4a, own6a] });
           await waitTortieEstablished(t, 20_000 + slow);
@@ -224,10 +225,17 @@ describe('BGP interop: iBGP, the daemon connecting, graceful restart', { skip: n
           const r = await waitDaemonRoute(d, P.t4a, 5_000, (x) => !x.stale);
           assert.equal(r.localPref, 150);
           await waitDaemonRoute(d, P.t6a, 5_000, (x) => !x.stale);
+          // Keep watching a little past the restart (it can take only ~100 ms): a wrong stale sweep after
+          // End-of-RIB would show here, and the watch gets enough polls to have seen the whole window.
+          await sleep(500);
+          failed = false;
         } finally {
           const w = await watch.stop();
-          assert.ok(w.polls >= 5, `polled ${kind}'s table ${w.polls} times`);
-          assert.deepEqual(w.missing, [], `${kind} lost tortie's routes while tortie restarted`);
+          // When a step above failed, its error is the one to see: these checks would only hide it.
+          if (!failed) {
+            assert.ok(w.polls >= 5, `polled ${kind}'s table ${w.polls} times`);
+            assert.deepEqual(w.missing, [], `${kind} lost tortie's routes while tortie restarted`);
+          }
         }
         const ws = await t.wire(mark);
         assert.equal(ws.filter((x) => x.dir === 'tx' && x.msg.type === 'NOTIFICATION').length, 0, `a graceful close sends no NOTIFICATION\n${describeWire(ws)}`);
