@@ -106,7 +106,12 @@ const deps: Partial<SpeakerDeps> = {
       server.listen({ port: opts.port, host: opts.address, ipv6Only: false }, () => {
         server.off('error', reject);
         resolve({
-          close: () => server.close(),
+          // As the speaker's own listener: resolve once the port is free again (restart binds it at once).
+          close: () =>
+            new Promise<void>((done) => {
+              server.close();
+              setImmediate(done);
+            }),
           port: (server.address() as net.AddressInfo).port,
           setKey: (peer: string, key: string) => {
             const fd = serverFd(server);
