@@ -34,7 +34,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, daemonSkipReason, daemonVersion, type DaemonHandle } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createVethPair, skipReason } from '../test/helpers/netns.js';
-import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, waitQuiet, installSignalCleanup, machine, median, now, procCpuSeconds, procMemory, round, sleep } from './common.js';
+import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, waitQuiet, installSignalCleanup, machine, median, now, procCpuSeconds, procMemory, round, sleep, runBench } from './common.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import { ingestTables } from './report.js';
 import { FEEDER_AS, buildFeed, type FeedKind, type FeedMeta } from './feeder.js';
@@ -373,12 +373,4 @@ async function main(): Promise<void> {
   console.log(ingestTables(doc as unknown as Parameters<typeof ingestTables>[0]));
 }
 
-// Daemons are spawned detached and unref'd (test/helpers/netns.ts): without a handle of our own the event loop
-// could run dry while we wait for one to exit, and node would quit in the middle of a run.
-const keepAlive = setInterval(() => {}, 1 << 30);
-main()
-  .catch((e) => {
-    log(`FAILED: ${(e as Error).stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll(1000).finally(() => clearInterval(keepAlive)));
+runBench(main, () => cleanupAll(1000));

@@ -31,7 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createVethPair, run, skipReason, IP_BIN, type Netns } from '../test/helpers/netns.js';
-import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, procCpuSplit, waitQuiet, installSignalCleanup, intToIp4, ip4ToInt, machine, median, procCpuSeconds, procMemory, round, sleep } from './common.js';
+import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, procCpuSplit, waitQuiet, installSignalCleanup, intToIp4, ip4ToInt, machine, median, procCpuSeconds, procMemory, round, sleep, runBench } from './common.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import { rrTables } from './report.js';
 
@@ -342,11 +342,4 @@ async function main(): Promise<void> {
   console.log(rrTables(doc as unknown as Parameters<typeof rrTables>[0]));
 }
 
-// Daemons are spawned detached and unref'd (test/helpers/netns.ts): keep the event loop alive ourselves.
-const keepAlive = setInterval(() => {}, 1 << 30);
-main()
-  .catch((e) => {
-    log(`FAILED: ${(e as Error).stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll(1000).finally(() => clearInterval(keepAlive)));
+runBench(main, () => cleanupAll(1000));

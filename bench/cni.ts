@@ -20,6 +20,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cniEnv } from '../test/helpers/cni.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -47,14 +48,9 @@ interface Job {
 // Worker (inside the host namespace): runs the phases, prints the timings as one JSON document.
 
 function runOnce(command: Phase['command'], conf: Record<string, unknown>, p: Phase['pods'][number], trace: boolean): Promise<Run> {
+  const args = { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: p.pod, K8S_POD_INFRA_CONTAINER_ID: p.containerId };
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    CNI_COMMAND: command,
-    CNI_CONTAINERID: p.containerId,
-    CNI_NETNS: p.netns,
-    CNI_IFNAME: 'eth0',
-    CNI_PATH: dirname(PLUGIN),
-    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${p.pod};K8S_POD_INFRA_CONTAINER_ID=${p.containerId}`,
+    ...cniEnv(command, { containerId: p.containerId, netns: p.netns, args }, [dirname(PLUGIN)]),
     ...(trace ? { TORTIE_CNI_TRACE: '1' } : {}),
   };
   const argv = command === 'NODE' ? [process.execPath, '-e', '0'] : [PLUGIN];

@@ -422,3 +422,18 @@ export function tortieBinNodeFlags(): string[] {
   if (!m) throw new Error(`bin/tortie.js: unexpected first line ${JSON.stringify(first)}`);
   return m[1]!.trim().split(/\s+/).filter(Boolean);
 }
+
+/**
+ * Runs a bench's `main`, then `cleanup` (namespaces, processes) whatever happens. Daemons are spawned
+ * detached and unref'd (test/helpers/netns.ts): without a handle of our own the event loop could run dry
+ * while we wait for one of them, and node would quit in the middle of a run — so one is held until the end.
+ */
+export function runBench(main: () => Promise<void>, cleanup: () => Promise<unknown>): void {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  main()
+    .catch((e) => {
+      process.stderr.write(`FAILED: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    })
+    .finally(() => cleanup().finally(() => clearInterval(keepAlive)));
+}

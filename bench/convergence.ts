@@ -60,7 +60,7 @@ import { Ipam } from '../src/ipam/ipam.js';
 import { Prefix } from '../src/net/index.js';
 import { BINARIES, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createSegment, makeTempDir, run, skipReason, IP_BIN, type Netns, type TrackedProcess } from '../test/helpers/netns.js';
-import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuSeconds, procMemory, round, sleep, tortieBinNodeFlags } from './common.js';
+import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuSeconds, procMemory, round, sleep, tortieBinNodeFlags, runBench } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -667,11 +667,4 @@ async function main(): Promise<void> {
   console.log(table(results));
 }
 
-// Daemons are spawned detached and unref'd (test/helpers/netns.ts): keep the event loop alive ourselves.
-const keepAlive = setInterval(() => {}, 1 << 30);
-main()
-  .catch((e) => {
-    log(`FAILED: ${(e as Error).stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll(1000).finally(() => clearInterval(keepAlive)));
+runBench(main, () => cleanupAll(1000));

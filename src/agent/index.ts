@@ -17,7 +17,7 @@ import { Client } from '../datastore/client.js';
 import { loadDatastoreConfig } from '../datastore/config.js';
 import { openBackend } from '../datastore/open.js';
 import { Ipam } from '../ipam/ipam.js';
-import { DEFAULT_HOST_MTU, DEFAULT_MTU_IFACE_PATTERN } from '../dataplane/mtu.js';
+import { detectHostMtu } from '../dataplane/mtu.js';
 import { Prefix } from '../net/index.js';
 import type { DataplanePlan, HostFacts } from '../routing/types.js';
 import { Agent, type AgentHooks, type DataplaneLike } from './agent.js';
@@ -88,9 +88,11 @@ async function nodeAddress(value: string | undefined, method: string | undefined
   }
   const [addr, len] = v.split('/');
   const have = hostAddresses().find((a) => a.address === addr);
-  const p = Prefix.tryParse(`${addr}/${len ?? have?.prefixLength ?? (family === 4 ? 32 : 128)}`) ?? Prefix.tryParse(`${addr}/${family === 4 ? 32 : 128}`);
+  // The prefix length given, else the one of the interface holding the address, else a host route.
+  const cidr = `${addr}/${len ?? have?.prefixLength ?? (family === 4 ? 32 : 128)}`;
+  const p = Prefix.tryParse(cidr);
   if (!p || p.version !== family) throw new StartupError(`invalid IPv${family} address ${JSON.stringify(v)}`);
-  return { iface: have?.iface ?? '', address: addr!, cidr: `${addr}/${len ?? have?.prefixLength ?? (family === 4 ? 32 : 128)}` };
+  return { iface: have?.iface ?? '', address: addr!, cidr };
 }
 
 function parseAs(s: string | undefined): number | undefined {
@@ -118,22 +120,18 @@ export function secretResolver(dir: string, env: NodeJS.ProcessEnv): (ref: { nam
   };
 }
 
-/** Host MTU (calico-compat §6.6) from sysfs: the smallest MTU of up interfaces matching felix's pattern; 1460 when none. */
+/** Host MTU (calico-compat §6.6): the interfaces' MTU and state from sysfs, the choice is the dataplane's rule. */
 function hostMtu(): number {
-  const pattern = new RegExp(DEFAULT_MTU_IFACE_PATTERN);
-  let best: number | undefined;
-  for (const a of new Set(hostAddresses().map((x) => x.iface))) {
-    if (!pattern.test(a)) continue;
+  const links: { name: string; mtu: number; operUp: boolean }[] = [];
+  for (const name of new Set(hostAddresses().map((x) => x.iface))) {
     try {
-      const up = readFileSync(`/sys/class/net/${a}/operstate`, 'utf8').trim();
-      if (up !== 'up' && up !== 'unknown') continue;
-      const mtu = Number(readFileSync(`/sys/class/net/${a}/mtu`, 'utf8'));
-      if (Number.isInteger(mtu) && (best === undefined || mtu < best)) best = mtu;
+      const state = readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim();
+      links.push({ name, mtu: Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8')), operUp: state === 'up' || state === 'unknown' });
     } catch {
       /* interface went away */
     }
   }
-  return best ?? DEFAULT_HOST_MTU;
+  return detectHostMtu(links);
 }
 
 async function openClient(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<Client> {

@@ -4,23 +4,14 @@
  * sent theirs (selection deferral), does not wait for peers that stay down, and never waits
  * beyond its deferral cap.
  */
-import { describe, it, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { Speaker, type PeerSpec } from './speaker.js';
-import { until as untilOr } from './testing/loopback.js';
+import { loopbackSpeakers, until as untilOr } from './testing/loopback.js';
 
-const speakers: Speaker[] = [];
-afterEach(async () => {
-  for (const s of speakers.splice(0)) await s.close();
-});
-
-async function mk(id: string, as: number, address: string, restarting?: Speaker['options']['restarting']) {
-  const s = new Speaker({ routerId: id, asNumber: as, listen: { address, port: 0 }, ...(restarting ? { restarting } : {}) });
-  speakers.push(s);
-  const port = (await s.start())!;
-  return { s, port, address };
-}
+const make = loopbackSpeakers();
+const mk = (id: string, as: number, address: string, restarting?: Speaker['options']['restarting']) => make(id, as, address, restarting ? { restarting } : {});
 const peer = (to: { port: number; address: string }, as: number, from: string, extra: Partial<PeerSpec> = {}): PeerSpec => ({
   address: to.address,
   port: to.port,
@@ -103,7 +94,7 @@ describe('graceful restart: the restarting speaker', () => {
         listen: async () => ({ close() {}, port: 0 }),
       },
     });
-    speakers.push(s);
+    make.track(s);
     const ends: string[] = [];
     s.on('deferralEnd', (why: string) => ends.push(why));
     s.setPeers([{ address: '127.0.0.65', port: 1, asNumber: 65003 }]);

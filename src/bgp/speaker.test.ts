@@ -5,26 +5,16 @@
  * the codec play what the interop tests (test/integration/bgp-interop-*) found real daemons do:
  * graceful restart helper cases, enhanced route refresh, late joiners of an update group.
  */
-import { describe, it, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Speaker, type BestEvent, type PeerSpec } from './speaker.js';
 import { encodeEndOfRib, encodeKeepalive, encodeOpen, encodeRouteRefresh, encodeUpdates, Framer, type Capability } from './wire/index.js';
 import { p4 } from './types.js';
 import { v4Parse } from '../net/index.js';
-import { until } from './testing/loopback.js';
+import { loopbackSpeakers, until } from './testing/loopback.js';
 
-const speakers: Speaker[] = [];
-afterEach(async () => {
-  for (const s of speakers.splice(0)) await s.close();
-});
-
-async function speaker(id: string, as: number, address: string): Promise<{ s: Speaker; port: number; address: string }> {
-  const s = new Speaker({ routerId: id, asNumber: as, listen: { address, port: 0 } });
-  speakers.push(s);
-  const port = (await s.start())!;
-  return { s, port, address };
-}
+const speaker = loopbackSpeakers();
 
 
 const peer = (to: { port: number; address: string }, as: number, from: string, extra: Partial<PeerSpec> = {}): PeerSpec => ({
@@ -127,7 +117,7 @@ describe('speaker', () => {
     assert.equal(stale.stale, true);
     // The peer comes back with the same config (and without one of its routes).
     const a2 = new Speaker({ routerId: '10.0.0.1', asNumber: 65001, listen: { address: a.address, port: a.port } });
-    speakers.push(a2);
+    speaker.track(a2);
     await a2.start();
     a2.setOriginated([{ prefix: '10.244.4.0/26' }]);
     a2.setPeers([peer(b, 65002, '127.0.0.41', { passive: true, gracefulRestart: gr })]);

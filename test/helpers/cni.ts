@@ -4,9 +4,12 @@
  * (ADD in order with each result as the next `prevResult`, DEL in reverse), as libcni does.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IP_BIN, type Netns } from './netns.js';
-import { REPO } from './agent-lab.js';
+
+// Not agent-lab's REPO: importing it would load the CLI, and bench/cni.ts's worker imports this file.
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const REFERENCE_PLUGINS = '/usr/lib/cni';
 /** A directory holding `tortie` and `tortie-ipam` (CNI finds plugins by their `type`). */
@@ -26,19 +29,23 @@ export interface Attachment {
   args?: Record<string, string>;
 }
 
-export function runPlugin(host: Netns, binary: string, command: string, conf: object, a: Attachment, extraEnv: NodeJS.ProcessEnv = {}): Promise<PluginRun> {
-  const env: NodeJS.ProcessEnv = {
+/** The environment a runtime gives a plugin (CNI spec §"Parameters"). */
+export function cniEnv(command: string, a: Attachment, path: string[] = [TORTIE_PLUGINS, REFERENCE_PLUGINS]): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     CNI_COMMAND: command,
     CNI_CONTAINERID: a.containerId,
     CNI_NETNS: a.netns,
     CNI_IFNAME: a.ifname ?? 'eth0',
-    CNI_PATH: [TORTIE_PLUGINS, REFERENCE_PLUGINS].join(':'),
+    CNI_PATH: path.join(':'),
     CNI_ARGS: Object.entries(a.args ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join(';'),
-    ...extraEnv,
   };
+}
+
+export function runPlugin(host: Netns, binary: string, command: string, conf: object, a: Attachment, extraEnv: NodeJS.ProcessEnv = {}): Promise<PluginRun> {
+  const env: NodeJS.ProcessEnv = { ...cniEnv(command, a), ...extraEnv };
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(IP_BIN, ['netns', 'exec', host.name, binary], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -3,7 +3,7 @@
  * 127.x addresses (port 0) and closes them after each test; `until` polls a condition.
  */
 import { afterEach } from 'node:test';
-import { Speaker } from '../speaker.js';
+import { Speaker, type SpeakerOptions } from '../speaker.js';
 
 export async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
   const t0 = Date.now();
@@ -21,16 +21,28 @@ export interface LoopbackSpeaker {
   address: string;
 }
 
+export interface LoopbackFactory {
+  (id: string, as: number, address: string, extra?: Partial<SpeakerOptions>): Promise<LoopbackSpeaker>;
+  /** Registers a speaker made some other way, so it is closed after the test too. */
+  track(s: Speaker): Speaker;
+}
+
 /** Call at module level: returns a factory whose speakers are closed after each test. */
-export function loopbackSpeakers(): (id: string, as: number, address: string) => Promise<LoopbackSpeaker> {
+export function loopbackSpeakers(): LoopbackFactory {
   const made: Speaker[] = [];
   afterEach(async () => {
     for (const s of made.splice(0)) await s.close();
   });
-  return async (id, as, address) => {
-    const s = new Speaker({ routerId: id, asNumber: as, listen: { address, port: 0 } });
+  const make = async (id: string, as: number, address: string, extra: Partial<SpeakerOptions> = {}): Promise<LoopbackSpeaker> => {
+    const s = new Speaker({ routerId: id, asNumber: as, listen: { address, port: 0 }, ...extra });
     made.push(s);
     const port = (await s.start())!;
     return { s, port, address };
   };
+  return Object.assign(make, {
+    track: (s: Speaker) => {
+      made.push(s);
+      return s;
+    },
+  });
 }
