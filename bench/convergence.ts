@@ -82,6 +82,9 @@ const setupTimeoutMs = Number(arg('setup-timeout', '180')) * 1000;
 const date = new Date().toISOString().slice(0, 10);
 const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-convergence.json`))!;
 const tortieFlags = tortieBinNodeFlags();
+/** CONV_CPU_PROF=<dir>: every agent writes a V8 CPU profile to <dir>/<host>/ (diagnosis, not measurement). */
+const profFlags = (h: { name: string }): string[] =>
+  process.env.CONV_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.CONV_CPU_PROF, h.name)}`] : [];
 
 function log(s: string): void {
   process.stderr.write(s + '\n');
@@ -243,7 +246,7 @@ function tortieDriver(hosts: Host[], topo: Topology, dir: string): Driver {
       for (const h of hosts) {
         mkdirSync(join(h.dir, 'state'), { recursive: true });
         h.proc = h.ns.spawn(
-          [process.execPath, ...tortieFlags, join(ROOT, 'bin', 'tortie.js'), 'node', 'run', '--name', h.name, '--run-dir', h.dir, '--state-dir', join(h.dir, 'state'), '--ip', `${h.ip}/24`, '--metrics-port', '0', '--log-level', 'info'],
+          [process.execPath, ...tortieFlags, ...profFlags(h), join(ROOT, 'bin', 'tortie.js'), 'node', 'run', '--name', h.name, '--run-dir', h.dir, '--state-dir', join(h.dir, 'state'), '--ip', `${h.ip}/24`, '--metrics-port', '0', '--log-level', process.env.CONV_LOG_LEVEL ?? 'info'],
           { logFile: join(h.dir, 'agent.log'), env, cwd: ROOT },
         );
       }
@@ -272,7 +275,8 @@ function tortieDriver(hosts: Host[], topo: Topology, dir: string): Driver {
     },
     pids: () => hosts.map((h) => h.proc?.pid ?? 0).filter(Boolean),
     async stop() {
-      await Promise.all(hosts.map((h) => h.proc?.stop('SIGKILL', 2000)));
+      // A CPU profile is written when node exits on its own: SIGTERM (graceful stop) then.
+      await Promise.all(hosts.map((h) => h.proc?.stop(process.env.CONV_CPU_PROF ? 'SIGTERM' : 'SIGKILL', 5000)));
       await client?.close();
     },
   };
@@ -398,7 +402,8 @@ function birdDriver(hosts: Host[], topo: Topology): Driver {
     },
     pids: () => hosts.map((h) => h.proc?.pid ?? 0).filter(Boolean),
     async stop() {
-      await Promise.all(hosts.map((h) => h.proc?.stop('SIGKILL', 2000)));
+      // A CPU profile is written when node exits on its own: SIGTERM (graceful stop) then.
+      await Promise.all(hosts.map((h) => h.proc?.stop(process.env.CONV_CPU_PROF ? 'SIGTERM' : 'SIGKILL', 5000)));
     },
   };
 }
@@ -575,11 +580,6 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
   } catch (e) {
     res.error = (e as Error).message;
     log(`  ${target} ${topo} ${n}: FAILED ${res.error}`);
-    if (process.env.CONV_KEEP_LOGS) {
-      const keep = `${process.env.CONV_KEEP_LOGS}/${tag}-${target}-${topo}-${n}`;
-      spawnSync('cp', ['-r', dir, keep]);
-      log(`    logs copied to ${keep}`);
-    }
     for (const h of hosts.slice(0, 3)) {
       const f = join(h.dir, target === 'tortie' ? 'agent.log' : 'bird.log');
       const r = spawnSync('tail', ['-n', '5', f], { encoding: 'utf8' });
@@ -587,6 +587,12 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
     }
   } finally {
     await driver?.stop().catch(() => undefined);
+    if (process.env.CONV_KEEP_LOGS) {
+      // CONV_KEEP_LOGS=<dir>: the configuration's directory (logs, configs) is copied there.
+      const keep = `${process.env.CONV_KEEP_LOGS}/${tag}-${target}-${topo}-${n}`;
+      spawnSync('cp', ['-r', dir, keep]);
+      log(`    logs copied to ${keep}`);
+    }
     for (const h of hosts) h.mon.stop();
     await Promise.all(hosts.map((h) => h.ns.delete(1000)));
     await seg.delete();

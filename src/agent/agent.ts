@@ -34,7 +34,8 @@ import type { AgentPeerStatus, AgentStatus } from './status-types.js';
 import { PeerTransition, peerKeyOf } from './transition.js';
 
 export interface DataplaneLike {
-  apply(plan: DataplanePlan): Promise<{ warnings?: string[] } | unknown>;
+  /** `resync`: compare everything with the kernel (the periodic drift check), not only what changed. */
+  apply(plan: DataplanePlan, opts?: { resync?: boolean }): Promise<{ warnings?: string[] } | unknown>;
   close?(): Promise<void> | void;
 }
 
@@ -150,7 +151,10 @@ export class Agent extends EventEmitter {
     this.statusTimer = setInterval(() => void this.writeNodeStatuses().catch((e) => this.fail('CalicoNodeStatus update', e)), 1000);
     this.statusTimer.unref();
     // A full dataplane pass at least this often, even when nothing changed (drift repair).
-    this.checkTimer = setInterval(() => this.dataplaneLoop.trigger(), DATAPLANE_CHECK_MS);
+    this.checkTimer = setInterval(() => {
+      this.checkDue = true;
+      this.dataplaneLoop.trigger();
+    }, DATAPLANE_CHECK_MS);
     this.checkTimer.unref();
   }
 
@@ -349,16 +353,17 @@ export class Agent extends EventEmitter {
     if (this.stopped || !this.snapshot || !this.opts.dataplane || !this.dataplaneReady) return;
     const changeAt = this.pendingChangeAt;
     this.pendingChangeAt = undefined;
+    const check = this.checkDue;
+    this.checkDue = false;
     const t0 = performance.now();
     const plan = planDataplane(this.input(), [...this.learned.values()], this.opts.host);
     const t1 = performance.now();
     this.lastDataplane = plan;
     this.opts.hooks?.planned?.(plan, this.opts.host);
-    // The same desired state as the last successful pass: nothing to do (a pass costs netlink dumps
-    // on every host for every route change in the cluster). The kernel is still compared with it at
-    // least every DATAPLANE_CHECK_MS, so drift is repaired.
+    // The same desired state as the last successful pass: nothing to do. The kernel is still
+    // compared with it every DATAPLANE_CHECK_MS (a resync pass), so drift is repaired.
     const key = JSON.stringify(plan);
-    if (key === this.appliedKey && this.now() - this.appliedAt < DATAPLANE_CHECK_MS) {
+    if (key === this.appliedKey && !check) {
       if (changeAt !== undefined) {
         this.lastConvergenceMs = this.now() - changeAt;
         this.opts.hooks?.converged?.(this.lastConvergenceMs);
@@ -366,8 +371,8 @@ export class Agent extends EventEmitter {
       return;
     }
     try {
-      const rep = (await this.opts.dataplane.apply(plan)) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number } | undefined;
-      this.opts.log('debug', 'dataplane pass', { planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
+      const rep = (await this.opts.dataplane.apply(plan, check ? { resync: true } : {})) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number; pass?: string } | undefined;
+      this.opts.log('debug', 'dataplane pass', { pass: rep?.pass, planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
       for (const w of rep?.warnings ?? []) this.opts.log('warning', w);
       if (rep?.ok === false) {
         // Some kernel operations failed: the rest is in place; try the whole plan again shortly.
@@ -378,7 +383,6 @@ export class Agent extends EventEmitter {
         return;
       }
       this.appliedKey = key;
-      this.appliedAt = this.now();
       this.opts.hooks?.dataplaneApplied?.(true);
     } catch (e) {
       this.appliedKey = '';
@@ -394,9 +398,10 @@ export class Agent extends EventEmitter {
   }
 
   private retryTimer: NodeJS.Timeout | undefined;
-  /** The plan of the last successful pass, and when (see program). */
+  /** The plan of the last successful pass (see program). */
   private appliedKey = '';
-  private appliedAt = 0;
+  /** The periodic check is due: the next pass is a resync even if the plan did not change. */
+  private checkDue = false;
   private checkTimer: NodeJS.Timeout | undefined;
 
   private scheduleRetry(): void {

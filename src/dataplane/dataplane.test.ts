@@ -175,6 +175,116 @@ describe('Dataplane: routes', () => {
   });
 });
 
+describe('Dataplane: route-only passes', () => {
+  const BGP = (dst: string, gateway: string): KernelRoute => ({ dst, type: 'unicast', gateway });
+  const base = plan({ vxlan: undefined, routes: [{ dst: '10.244.1.0/26', type: 'blackhole' }, BGP('10.244.2.0/26', '192.168.1.11')] });
+  /** Counts the kernel listings an apply makes. */
+  function counted(k: FakeKernel) {
+    const reads = { links: 0, routes: 0 };
+    const links = k.listLinks.bind(k);
+    const routes = k.listRoutes.bind(k);
+    k.listLinks = () => (reads.links++, links());
+    k.listRoutes = (f) => (reads.routes++, routes(f));
+    return { reads, reset: () => Object.assign(reads, { links: 0, routes: 0 }) };
+  }
+
+  it('after a clean pass, routes learned, changed and withdrawn are programmed without listing the kernel', async () => {
+    const { k, dp } = await world();
+    const c = counted(k);
+    assert.equal((await dp.apply(base)).pass, 'full');
+    assert.ok(c.reads.links > 0 && c.reads.routes > 0);
+    c.reset();
+    k.clearOps();
+    let rep = await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] });
+    clean(rep);
+    assert.equal(rep.pass, 'route-only');
+    assert.deepEqual(c.reads, { links: 0, routes: 0 });
+    assert.deepEqual(k.ops, ['route add 10.244.3.0/26 via 192.168.1.12 proto 93']);
+    rep = await dp.apply({ ...base, routes: [base.routes[0]!, BGP('10.244.2.0/26', '192.168.1.13'), BGP('10.244.3.0/26', '192.168.1.12')] });
+    assert.equal(rep.pass, 'route-only');
+    assert.deepEqual(rep.routes, { added: 0, replaced: 1, deleted: 0 });
+    rep = await dp.apply({ ...base, routes: [base.routes[0]!] });
+    assert.equal(rep.pass, 'route-only');
+    assert.deepEqual(rep.routes, { added: 0, replaced: 0, deleted: 2 });
+    assert.deepEqual(c.reads, { links: 0, routes: 0 });
+    assert.deepEqual(await ours(k), ['blackhole 10.244.1.0/26 proto 93']);
+    // the same plan again: nothing to do, nothing listed
+    c.reset();
+    rep = await dp.apply({ ...base, routes: [base.routes[0]!] });
+    assert.deepEqual([rep.pass, rep.changes, c.reads.routes], ['route-only', 0, 0]);
+  });
+
+  it("a route another protocol put in the slot since: the add fails, and a full pass leaves it alone with a warning", async () => {
+    const { k, dp } = await world();
+    clean(await dp.apply(base));
+    await k.seedRoute({ dst: '10.244.3.0/26', type: 'unicast', gateway: '192.168.1.50', protocol: 12 });
+    const rep = await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] });
+    assert.equal(rep.pass, 'full');
+    assert.equal(rep.ok, true);
+    assert.ok(rep.issues.some((i) => i.code === 'ROUTE_CONFLICT'));
+    assert.ok(k.routeTable().some((r) => r.dst === '10.244.3.0/26' && r.protocol === 12 && r.gateway === '192.168.1.50'));
+    // a pass with an issue is no base for a route-only pass: the next one is full again
+    const next = await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12'), BGP('10.244.4.0/26', '192.168.1.14')] });
+    assert.equal(next.pass, 'full');
+    assert.ok(next.issues.some((i) => i.code === 'ROUTE_CONFLICT'));
+  });
+
+  it('a failed operation falls over to a full pass at once, which lists the kernel and reports what is wrong', async () => {
+    const { k, dp } = await world();
+    clean(await dp.apply(base));
+    await k.deleteLink('eth1'); // gone since the last listing
+    const rep = await dp.apply({ ...base, routes: [...base.routes, { dst: '10.244.5.0/26', type: 'unicast', gateway: '172.16.0.20', dev: 'eth1' }] });
+    assert.equal(rep.pass, 'full');
+    assert.equal(rep.ok, false);
+    assert.ok(rep.issues.some((i) => i.code === 'NO_SUCH_LINK'), JSON.stringify(rep.issues));
+    assert.deepEqual(await ours(k), ['10.244.2.0/26 via 192.168.1.11 dev eth0 proto 93', 'blackhole 10.244.1.0/26 proto 93']);
+  });
+
+  it('a changed route deleted behind our back is put back by the replace (create-or-replace)', async () => {
+    const { k, dp } = await world();
+    clean(await dp.apply(base));
+    await k.deleteRoute({ dst: '10.244.2.0/26', type: 'unicast', table: 254, protocol: TORTIE_ROUTE_PROTO, metric: 0 });
+    const rep = await dp.apply({ ...base, routes: [base.routes[0]!, BGP('10.244.2.0/26', '192.168.1.13')] });
+    clean(rep);
+    assert.equal(rep.pass, 'route-only');
+    assert.deepEqual(await ours(k), ['10.244.2.0/26 via 192.168.1.13 dev eth0 proto 93', 'blackhole 10.244.1.0/26 proto 93']);
+  });
+
+  it('anything but routes changed, a route via a device the last pass did not see, a resync: full passes', async () => {
+    const { k, dp } = await world();
+    clean(await dp.apply(base));
+    assert.equal((await dp.apply({ ...base, nat: { masquerade: ['10.244.0.0/16'], pools: ['10.244.0.0/16'] } })).pass, 'full');
+    assert.equal((await dp.apply({ ...base, nat: { masquerade: ['10.244.0.0/16'], pools: ['10.244.0.0/16'] } })).pass, 'route-only');
+    clean(await dp.apply(base));
+    k.addLink({ name: 'cali0123456789', mtu: 1500 });
+    const viaNew = await dp.apply({ ...base, routes: [...base.routes, { dst: '10.244.1.7/32', type: 'unicast', dev: 'cali0123456789' }] });
+    clean(viaNew);
+    assert.equal(viaNew.pass, 'full');
+    assert.ok(k.routeTable().some((r) => r.dst === '10.244.1.7/32' && r.dev === 'cali0123456789'));
+    assert.equal((await dp.apply(base)).pass, 'route-only');
+    assert.equal((await dp.apply(base, { resync: true })).pass, 'full');
+    // IPv6 routes need IPv6 forwarding: the first one is a full pass (sysctls)
+    const v6 = await dp.apply({ ...base, routes: [...base.routes, { dst: 'fd00:2::/122', type: 'blackhole' }] });
+    assert.equal(v6.pass, 'full');
+    assert.equal(k.sysctl('net/ipv6/conf/all/forwarding'), '1');
+  });
+
+  it('a full pass at least every 30 s even when only routes change: drift is repaired', async () => {
+    const { k } = await world();
+    let now = 0;
+    const dp = new Dataplane({ netlink: k, sysctl: k, nft: k, now: () => now });
+    clean(await dp.apply(base));
+    await k.deleteRoute({ dst: '10.244.1.0/26', type: 'blackhole', table: 254, protocol: TORTIE_ROUTE_PROTO, metric: 0 });
+    now = 29_000;
+    assert.equal((await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] })).pass, 'route-only');
+    assert.ok(!(await ours(k)).includes('blackhole 10.244.1.0/26 proto 93'), 'a route-only pass trusts the last listing');
+    now = 30_000;
+    const rep = await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] });
+    assert.equal(rep.pass, 'full');
+    assert.ok((await ours(k)).includes('blackhole 10.244.1.0/26 proto 93'));
+  });
+});
+
 describe('Dataplane: vxlan.calico', () => {
   it('creates the device, its address, neighbours and FDB entries', async () => {
     const { k, dp } = await world();
@@ -224,7 +334,8 @@ describe('Dataplane: vxlan.calico', () => {
       await dp.apply(plan());
       await f.drift(k);
       k.clearOps();
-      const rep = await dp.apply(plan());
+      // Drift is found by a resync pass (the agent asks for one every 30 s); a route-only pass trusts the last one.
+      const rep = await dp.apply(plan(), { resync: true });
       clean(rep);
       assert.equal(k.ops.length, f.ops.length, k.ops.join('\n'));
       f.ops.forEach((want, i) => (typeof want === 'string' ? assert.equal(k.ops[i], want) : assert.match(k.ops[i]!, want)));
@@ -263,7 +374,7 @@ describe('Dataplane: vxlan.calico', () => {
     await k.seedFdb({ dev: 'vxlan.calico', mac: '66:99:00:00:00:09', dst: '192.168.1.19' }); // stale
     await k.seedFdb({ dev: 'vxlan.calico', mac: '66:cc:00:00:00:03', dst: '192.168.1.99' }); // wrong remote
     k.clearOps();
-    const rep = await dp.apply(plan());
+    const rep = await dp.apply(plan(), { resync: true });
     clean(rep);
     assert.deepEqual(rep.neighbors, { added: 0, replaced: 1, deleted: 1 });
     assert.deepEqual(rep.fdb, { added: 0, replaced: 1, deleted: 1 });

@@ -51,6 +51,8 @@ export interface ApplyReport {
   /** No errors (warnings allowed). */
   ok: boolean;
   durationMs: number;
+  /** `full`: the kernel was listed and compared; `route-only`: only routes changed since a clean pass, programmed without listing. */
+  pass?: 'full' | 'route-only';
 }
 
 const counts = (): Counts => ({ added: 0, replaced: 0, deleted: 0 });

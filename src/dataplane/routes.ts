@@ -14,7 +14,7 @@
  * for IPv6, the value the kernel fills in. An ours-route at another metric is stale.
  */
 import { IP, Prefix } from '../net/index.js';
-import { diffByKey } from './diff.js';
+import { diffByKey, type Diff } from './diff.js';
 import { describeRoute, type Family, type Link, type Route } from './port.js';
 import type { Run } from './report.js';
 import { TORTIE_ROUTE_PROTO, type KernelRoute } from './types.js';
@@ -61,8 +61,11 @@ function sameRoute(want: Route, have: Route): boolean {
   );
 }
 
-export async function reconcileRoutes(run: Run, planned: readonly KernelRoute[], links: readonly Link[]): Promise<void> {
-  const names = new Set(links.map((l) => l.name));
+/**
+ * The plan's routes as the kernel will show them. Invalid ones and ones via a device that does not
+ * exist are reported (INVALID_PLAN, NO_SUCH_LINK) and left out.
+ */
+function desiredRoutes(run: Run, planned: readonly KernelRoute[], linkNames: ReadonlySet<string>): Route[] {
   const desired: Route[] = [];
   const missingDev = new Map<string, number>();
   for (const r of planned) {
@@ -71,7 +74,7 @@ export async function reconcileRoutes(run: Run, planned: readonly KernelRoute[],
       run.error('INVALID_PLAN', `route not programmed: ${k}`);
       continue;
     }
-    if (k.dev && !names.has(k.dev)) {
+    if (k.dev && !linkNames.has(k.dev)) {
       missingDev.set(k.dev, (missingDev.get(k.dev) ?? 0) + 1);
       continue;
     }
@@ -80,11 +83,35 @@ export async function reconcileRoutes(run: Run, planned: readonly KernelRoute[],
   for (const [dev, n] of missingDev) {
     run.error('NO_SUCH_LINK', `${n} route(s) via ${dev} not programmed: the device does not exist`);
   }
+  return desired;
+}
+
+/** Adds and in-place replaces first, deletes last (a /26 → /25 aggregation adds the /25 first). */
+async function programDiff(run: Run, d: Diff<Route, Route>): Promise<void> {
+  const rep = run.report.routes;
+  for (const r of d.add) {
+    await run.attempt(`route add ${describeRoute(r)}`, () => run.netlink.addRoute(r), () => rep.added++);
+  }
+  for (const { desired: r } of d.change) {
+    await run.attempt(`route replace ${describeRoute(r)}`, () => run.netlink.replaceRoute(r), () => rep.replaced++);
+  }
+  for (const r of d.remove) {
+    const del: Route = { dst: r.dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: r.metric ?? 0 };
+    await run.attempt(`route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(del), () => rep.deleted++, { goneIsFine: true });
+  }
+}
+
+/**
+ * Lists the kernel's routes and converges tortie's to `planned`. Returns the routes now in place
+ * (keyed), for route-only passes after it — or undefined when the kernel could not be read.
+ */
+export async function reconcileRoutes(run: Run, planned: readonly KernelRoute[], links: readonly Link[]): Promise<Map<string, Route> | undefined> {
+  const desired = desiredRoutes(run, planned, new Set(links.map((l) => l.name)));
 
   const actual: Route[] = [];
   for (const family of [4, 6] as Family[]) {
     const rs = await run.read(`IPv${family} routes`, () => run.netlink.listRoutes(family));
-    if (rs === undefined) return; // cannot tell what is ours: change nothing rather than guess
+    if (rs === undefined) return undefined; // cannot tell what is ours: change nothing rather than guess
     actual.push(...rs.filter((r) => (r.table ?? MAIN_TABLE) === MAIN_TABLE));
   }
   const ours = actual.filter((r) => r.protocol === TORTIE_ROUTE_PROTO);
@@ -99,16 +126,34 @@ export async function reconcileRoutes(run: Run, planned: readonly KernelRoute[],
     return false;
   });
 
-  const d = diffByKey(wanted, ours, keyOf, keyOf, sameRoute);
-  const rep = run.report.routes;
-  for (const r of d.add) {
-    await run.attempt(`route add ${describeRoute(r)}`, () => run.netlink.addRoute(r), () => rep.added++);
-  }
-  for (const { desired: r } of d.change) {
-    await run.attempt(`route replace ${describeRoute(r)}`, () => run.netlink.replaceRoute(r), () => rep.replaced++);
-  }
-  for (const r of d.remove) {
-    const del: Route = { dst: r.dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: r.metric ?? 0 };
-    await run.attempt(`route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(del), () => rep.deleted++, { goneIsFine: true });
-  }
+  await programDiff(run, diffByKey(wanted, ours, keyOf, keyOf, sameRoute));
+  return byKey(wanted);
+}
+
+/**
+ * A route-only pass, without listing anything: moves the kernel from `before` — the routes a
+ * clean pass left in place (every one programmed, no foreign route in their slots) — to
+ * `planned`. A new route is added with NLM_F_EXCL, so a route another protocol put in its slot
+ * since makes the add fail rather than be clobbered. Returns the routes now in place, or
+ * undefined when this pass cannot settle it (a route invalid or via an unknown device, a failed
+ * operation): the caller then runs a full pass, which lists the kernel and says what is wrong.
+ */
+export async function updateRoutes(
+  run: Run,
+  planned: readonly KernelRoute[],
+  before: ReadonlyMap<string, Route>,
+  linkNames: ReadonlySet<string>,
+): Promise<Map<string, Route> | undefined> {
+  const desired = desiredRoutes(run, planned, linkNames);
+  if (!run.report.ok) return undefined;
+  await programDiff(run, diffByKey(desired, before.values(), keyOf, keyOf, sameRoute));
+  if (!run.report.ok) return undefined;
+  return byKey(desired);
+}
+
+/** Keyed as the kernel keys them; of duplicates the first wins, as in diffByKey. */
+function byKey(routes: readonly Route[]): Map<string, Route> {
+  const m = new Map<string, Route>();
+  for (const r of routes) if (!m.has(keyOf(r))) m.set(keyOf(r), r);
+  return m;
 }
