@@ -506,6 +506,10 @@ Examples:
   sudo ${BINARY} lab exec k8s-test-master-1 -- ip route
   sudo ${BINARY} lab down seed-000
 
+  # FRR as the core switch, etcd as the datastore (tortie inside the lab finds it).
+  sudo ${BINARY} lab up frr-core
+  sudo ${BINARY} lab exec node-141 -- tortie get nodes
+
   # Your own topology (docs/lab.md), under another name, in a directory of your choice.
   sudo ${BINARY} lab up ./my-lab.yaml --name try2 --dir /tmp/try2
 
@@ -523,15 +527,16 @@ Options:
 
 Description:
   up builds the topology (a YAML file, or the name of a shipped example in
-  examples/lab/) in network namespaces, starts BIRD on its routers and one
-  tortie agent per host (from the built dist/: run npm run build first),
-  applies its resources, waits until every BGP session is Established, adds
-  its pods through the CNI plugin, and leaves everything running. Ctrl-C
-  during up removes what was built.
+  examples/lab/) in network namespaces, starts its etcd if the datastore is
+  one, BIRD or FRR on its routers and one tortie agent per host (from the
+  built dist/: run npm run build first), applies its resources, waits until
+  every BGP session is Established, adds its pods through the CNI plugin, and
+  leaves everything running. Ctrl-C during up removes what was built.
 
-  status shows each host's agent and BGP sessions, the pods, and what the
-  routers learned. exec runs a command in a host's, router's, VM's or pod's
-  namespace (a shell without one). ping pings from one of them to another
+  status shows the datastore, each host's agent and BGP sessions, the pods,
+  and what the routers learned. exec runs a command in a host's, router's,
+  VM's, pod's or the etcd's namespace (a shell without one), with the lab's
+  datastore in its environment. ping pings from one of them to another
   (or to an address) and exits 0 when replies came back. down stops every
   process of the lab and removes its namespaces and directory; it also
   cleans up after a lab whose up crashed.

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBirdProtocols, parseBirdRoutes, protocolName, renderBird2 } from './bird.js';
+import { birdRoutes, birdSessions, parseBirdProtocols, parseBirdRoutes, protocolAddress, protocolName, renderBird2 } from './bird.js';
 import type { LabRouter } from './topology.js';
 
 const router: LabRouter = {
@@ -38,6 +38,8 @@ describe('lab BIRD 2 config', () => {
   ipv4 { import all; export none; };
 }`), 'eBGP: no direct, the local address on the dc segment');
     assert.equal(protocolName('10.0.0.1'), 'p_10_0_0_1');
+    assert.equal(protocolAddress('p_10_0_0_1'), '10.0.0.1');
+    assert.equal(protocolAddress('static1'), undefined);
     assert.doesNotMatch(c, /protocol static/);
     const s = renderBird2({ ...router, staticRoutes: [{ cidr: '10.20.0.0/16', via: '192.168.83.36' }] }, 'seed-004', segCidr);
     assert.ok(s.includes('protocol static {\n  ipv4;\n  route 10.20.0.0/16 via 192.168.83.36;\n}'), s);
@@ -57,6 +59,11 @@ p_192_168_83_49 BGP        ---        start  2026-11-20 15:11:04  Active        
       { name: 'p_192_168_83_36', state: 'up', since: '15:11:06.456', info: 'Established', established: true },
       { name: 'p_192_168_83_49', state: 'start', since: '2026-11-20 15:11:04', info: 'Active Socket: Connection refused', established: false },
     ]);
+    // The lab's common rows (router.ts), keyed by the neighbour's address.
+    assert.deepEqual(birdSessions(text), [
+      { address: '192.168.83.36', state: 'up', info: 'Established', established: true },
+      { address: '192.168.83.49', state: 'start', info: 'Active Socket: Connection refused', established: false },
+    ]);
   });
 
   it('show route: prefixes, protocols, next hops, several routes per prefix', () => {
@@ -73,6 +80,12 @@ Table master4:
       { prefix: '172.15.12.0/26', protocol: 'p_192_168_83_36', best: true, nextHop: '192.168.83.22' },
       { prefix: '172.15.12.0/26', protocol: 'p_192_168_83_49', best: false, nextHop: '192.168.83.22' },
       { prefix: '172.16.0.0/16', protocol: 'p_192_168_83_36', best: true, nextHop: '192.168.83.36' },
+    ]);
+    assert.deepEqual(birdRoutes(text + '10.20.0.0/16         unicast [static1 15:11:04.123] * (200)\n\tvia 192.168.83.13 on eth0\n'), [
+      { prefix: '172.15.12.0/26', from: '192.168.83.36', best: true, nextHop: '192.168.83.22' },
+      { prefix: '172.15.12.0/26', from: '192.168.83.49', best: false, nextHop: '192.168.83.22' },
+      { prefix: '172.16.0.0/16', from: '192.168.83.36', best: true, nextHop: '192.168.83.36' },
+      { prefix: '10.20.0.0/16', from: 'static1', best: true, nextHop: '192.168.83.13' },
     ]);
   });
 });

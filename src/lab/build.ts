@@ -5,7 +5,8 @@
  *  1. bridges (one namespace each, `tl-<lab>-br-<segment>`), then gateways and routers, hosts,
  *     VMs — every host gets a default route, because proxy ARP for a pod's 169.254.1.1 only
  *     answers when the host has a route covering it (lab-recipe.md §7);
- *  2. routers' BIRD, so the agents find their neighbours listening;
+ *  2. the etcd, when the datastore is one (etcd.ts), and the routers' daemons (BIRD or FRR,
+ *     routers.ts), so the agents find their neighbours listening;
  *  3. the resources, *before* the agents: an agent that starts with the mesh still on and only
  *     later sees `nodeToNodeMeshEnabled: false` would flap sessions — the seeds' "do it late at
  *     night" problem, which a lab should not reproduce by accident. Node documents for the hosts
@@ -18,21 +19,20 @@
  * Everything is recorded in state.json *before* it is created, so a failure or Ctrl-C at any
  * point leaves nothing `teardown` does not know about. On failure `buildLab` tears down itself.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { queryAgent } from '../agent/status-client.js';
 import type { AgentStatus } from '../agent/status-types.js';
 import { IP, Prefix } from '../net/index.js';
-import { parseBirdProtocols, protocolName, renderBird2 } from './bird.js';
-import { IP_BIN, isAlive, newState, teardown, writeState, type LabState, type StateNode } from './state.js';
-import { addBridge, addNamespace, attach, ipn, LabError, neighbourTableWarning, run, runAsync, sleep, spawnDetached, tail } from './sys.js';
-import type { Topology } from './topology.js';
+import { etcdArgv, etcdEndpoint, waitEtcd } from './etcd.js';
+import { routerSessions, routerSockets, startRouter } from './routers.js';
+import { datastoreEnv, IP_BIN, isAlive, newState, teardown, writeState, type LabState, type StateNode, type StateProcess } from './state.js';
+import { addBridge, addNamespace, attach, ipn, LabError, neighbourTableWarning, runAsync, sleep, spawnDetached, tail } from './sys.js';
+import { ETCD_NODE, type Topology } from './topology.js';
 
 /** The repository (or installed package) root: src/lab/ and dist/lab/ are both two levels down. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIRD_BIN = process.env.BIRD2_BIN ?? '/usr/sbin/bird';
-export const BIRDC_BIN = process.env.BIRDC2_BIN ?? '/usr/sbin/birdc';
 /** A unix socket path must fit in sockaddr_un (108 bytes with the terminating NUL). */
 const MAX_SOCKET_PATH = 107;
 
@@ -42,8 +42,11 @@ export interface BuildOptions {
   name: string;
   dir: string;
   topologyPath?: string;
-  /** `tortie apply -f -` against the lab's datastore (injected: the CLI owns that verb). */
-  apply(yaml: string, env: NodeJS.ProcessEnv): Promise<void>;
+  /**
+   * `tortie apply -f -` against the lab's datastore (injected: the CLI owns that verb); inside
+   * `netns` when the datastore is only reachable from there (etcd).
+   */
+  apply(yaml: string, env: NodeJS.ProcessEnv, netns?: string): Promise<void>;
   progress(line: string): void;
   signal?: AbortSignal;
   /** How long BGP sessions may take to come up (default 60 s). */
@@ -60,10 +63,6 @@ export function buildMissing(root = PACKAGE_ROOT): string | undefined {
     if (!existsSync(join(root, f))) return `tortie lab runs the built agent and CNI plugin, and ${join(root, f)} is missing: run \`npm run build\` in ${root}`;
   }
   return undefined;
-}
-
-export function labEnv(dir: string): NodeJS.ProcessEnv {
-  return { DATASTORE_TYPE: 'sqlite', SQLITE_PATH: join(dir, 'tortie.db') };
 }
 
 /** Builds and starts the lab; returns its (ready) state. Tears down what it made on failure. */
@@ -102,6 +101,11 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
     st.nodes.push(n);
     writeState(st);
   };
+  const record = (p: StateProcess): StateProcess => {
+    st.processes.push(p);
+    writeState(st);
+    return p;
+  };
   const ports = new Map<string, number>();
   const plug = (into: string, ifname: string, cidr: string, bridge: string): void => {
     const n = ports.get(bridge) ?? 0;
@@ -113,7 +117,7 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
   for (const r of topo.routers) for (const s of r.subnets) cidrOf.set(s.name, Prefix.parse(s.cidr));
   const len = (bridge: string): number => cidrOf.get(bridge)!.length;
   for (const h of topo.hosts) socketFits(join(dir, h.name, 'run', 'agent.sock'));
-  for (const r of topo.routers) socketFits(join(dir, r.name, 'bird.ctl'));
+  for (const r of topo.routers) routerSockets(r, join(dir, r.name)).forEach(socketFits);
 
   o.progress(`building lab ${lab} in ${dir}`);
   const arp = neighbourTableWarning();
@@ -128,6 +132,29 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
   }
   check();
 
+  // etcd starts first and is health-waited before the resources: it takes about a second.
+  let etcdReady: Promise<void> | undefined;
+  const ds = topo.datastore;
+  if (ds.type === 'etcd') {
+    const ens = track(ns(ETCD_NODE));
+    addNamespace(ens, false);
+    const seg = topo.segments.find((s) => s.name === ds.segment)!;
+    plug(ens, 'eth0', `${ds.address}/${seg.prefixLength}`, seg.name);
+    ipn(ens, 'route', 'add', 'default', 'via', seg.gateway);
+    const edir = join(dir, 'etcd');
+    mkdirSync(edir, { recursive: true });
+    const log = join(edir, 'etcd.log');
+    const proc = record(spawnDetached(ens, etcdArgv(`tl-${lab}`, ds.address, edir), log, 'etcd'));
+    st.datastore = { type: 'etcdv3', endpoint: etcdEndpoint(ds.address), netns: ens };
+    node({ name: ETCD_NODE, kind: 'etcd', netns: ens, address: ds.address, log });
+    etcdReady = waitEtcd(ens, proc, log, signal);
+    etcdReady.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
+  } else {
+    st.datastore = { type: 'sqlite', path: join(dir, 'tortie.db') };
+    writeState(st);
+  }
+
+  const segCidr = (seg: string) => ({ contains: (ip: string) => cidrOf.get(seg)!.contains(IP.parse(ip)) });
   for (const r of topo.routers) {
     const rns = track(ns(r.name));
     addNamespace(rns, true);
@@ -135,16 +162,9 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
     r.subnets.forEach((s, i) => plug(rns, `sub${i}`, `${s.address}/${s.prefixLength}`, s.name));
     const rdir = join(dir, r.name);
     mkdirSync(rdir, { recursive: true });
-    const conf = join(rdir, 'bird.conf');
-    writeFileSync(conf, renderBird2(r, lab, (seg) => ({ contains: (ip) => cidrOf.get(seg)!.contains(IP.parse(ip)) })));
-    const parse = run([BIRD_BIN, '-p', '-c', conf], { check: false });
-    if (parse.status !== 0) throw new LabError(`BIRD rejects the configuration for router ${r.name} (${conf}): ${parse.stderr.trim()}`);
-    const sock = join(rdir, 'bird.ctl');
-    const log = join(rdir, 'bird.log');
-    st.processes.push(spawnDetached(rns, [BIRD_BIN, '-f', '-c', conf, '-s', sock, '-P', join(rdir, 'bird.pid')], log, `bird ${r.name}`));
+    const started = await startRouter({ r, lab, dir, rdir, netns: rns, segCidr, record, signal });
     const addresses = [...r.interfaces.map((x) => x.address), ...r.subnets.map((x) => x.address)];
-    const peers = r.peers.map((x) => ({ protocol: protocolName(x.address), address: x.address, ...(x.host ? { name: x.host } : {}) }));
-    node({ name: r.name, kind: 'router', netns: rns, address: r.interfaces[0]!.address, socket: sock, log, addresses, asNumber: r.asNumber, peers });
+    node({ name: r.name, kind: 'router', netns: rns, address: r.interfaces[0]!.address, ...started, addresses, asNumber: r.asNumber });
   }
   check();
 
@@ -168,12 +188,15 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
   }
   check();
 
-  for (const r of topo.routers) await waitBird(st, r.name, signal);
-
+  if (etcdReady) {
+    o.progress(`waiting for etcd (${datastoreEnv(st).ETCD_ENDPOINTS})…`);
+    await etcdReady;
+  }
   o.progress('applying resources…');
-  const env = labEnv(dir);
-  await o.apply(hostNodes(topo), env);
-  if (topo.resources.trim()) await o.apply(topo.resources, env);
+  const env = datastoreEnv(st);
+  const applyNs = st.datastore?.type === 'etcdv3' ? st.datastore.netns : undefined;
+  await o.apply(hostNodes(topo), env, applyNs);
+  if (topo.resources.trim()) await o.apply(topo.resources, env, applyNs);
   check();
 
   const agent = join(PACKAGE_ROOT, 'bin', 'tortie.js');
@@ -182,8 +205,7 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
     const seg = topo.segments.find((s) => s.name === h.segment)!;
     const argv = [process.execPath, '--max-semi-space-size=2', agent, 'node', 'run', '--name', h.name, '--run-dir', n.runDir!, '--state-dir', n.stateDir!];
     argv.push('--metrics-port', '0', '--ip', `${h.address}/${seg.prefixLength}`, ...(h.as !== undefined ? ['--as', String(h.as)] : []));
-    st.processes.push(spawnDetached(n.netns, argv, n.log!, `agent ${h.name}`, { ...process.env, ...env, ...topo.agentEnv }));
-    writeState(st);
+    record(spawnDetached(n.netns, argv, n.log!, `agent ${h.name}`, { ...process.env, ...env, ...topo.agentEnv }));
   }
   await waitAgents(st, topo, o);
   o.progress('waiting for BGP sessions…');
@@ -214,16 +236,6 @@ export function hostNodes(topo: Topology): string {
       return JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: h.name, labels }, spec: { bgp } });
     })
     .join('\n---\n');
-}
-
-async function waitBird(st: LabState, router: string, signal?: AbortSignal): Promise<void> {
-  const n = st.nodes.find((x) => x.name === router)!;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (existsSync(n.socket!) && (await runAsync([BIRDC_BIN, '-s', n.socket!, 'show', 'status'])).status === 0) return;
-    if (Date.now() > deadline) throw new LabError(`BIRD on router ${router} did not start:\n${tail(n.log)}`);
-    await sleep(50, signal);
-  }
 }
 
 async function agentStatus(runDir: string): Promise<AgentStatus | undefined> {
@@ -276,10 +288,9 @@ async function waitSessions(st: LabState, topo: Topology, timeoutMs: number, sig
     for (const r of topo.routers) {
       if (r.awaitSessions === false) continue;
       const n = st.nodes.find((x) => x.name === r.name)!;
-      const out = await runAsync([BIRDC_BIN, '-s', n.socket!, 'show', 'protocols']);
-      const protos = parseBirdProtocols(out.stdout);
-      const down = r.peers.filter((p) => !protos.find((x) => x.name === protocolName(p.address))?.established);
-      if (down.length) laggards.push(`${r.name} (${down.map((p) => `${p.host ?? p.address} ${protos.find((x) => x.name === protocolName(p.address))?.info ?? 'unknown'}`).join(', ')})`);
+      const sessions = await routerSessions(n).catch(() => []);
+      const down = r.peers.filter((p) => !sessions.find((x) => x.address === p.address)?.established);
+      if (down.length) laggards.push(`${r.name} (${down.map((p) => `${p.host ?? p.address} ${sessions.find((x) => x.address === p.address)?.info ?? 'unknown'}`).join(', ')})`);
     }
     good = laggards.length ? 0 : good + 1;
     if (good >= 2) return;
@@ -300,8 +311,7 @@ async function addPod(st: LabState, p: Topology['pods'][number], podNs: string, 
     cniVersion: '1.0.0',
     name: 'k8s-pod-network',
     type: 'tortie',
-    datastore_type: 'sqlite',
-    sqlite_path: labEnv(st.dir).SQLITE_PATH,
+    ...cniDatastore(st),
     nodename_file: join(host.stateDir!, 'nodename'),
     mtu_file: join(host.stateDir!, 'mtu'),
     log_level: 'info',
@@ -328,6 +338,12 @@ async function addPod(st: LabState, p: Topology['pods'][number], podNs: string, 
   const addr = res?.ips?.[0]?.address;
   if (r.status !== 0 || !addr) throw new LabError(`the CNI plugin failed to add pod ${p.name} on ${p.host} (exit ${r.status}): ${res?.msg ?? ''} ${res?.details ?? ''} ${r.stderr.trim()}`.trim());
   return addr.split('/')[0]!;
+}
+
+/** The datastore in the CNI configuration's words (`datastore_type`, …), as a runtime's conflist has it. */
+function cniDatastore(st: LabState): Record<string, string> {
+  const env = datastoreEnv(st);
+  return env.DATASTORE_TYPE === 'etcdv3' ? { datastore_type: 'etcdv3', etcd_endpoints: env.ETCD_ENDPOINTS! } : { datastore_type: 'sqlite', sqlite_path: env.SQLITE_PATH! };
 }
 
 /** Exported for `lab status`: an agent's status, undefined when it does not answer. */

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, liveProcesses, newState, procStartTime, readState, signalRecorded, stopProcesses, teardown, writeState, type ProcPort } from './state.js';
+import { mkdirSync } from 'node:fs';
+import { datastoreEnv, isAlive, liveProcesses, newState, procStartTime, readState, removeLeftovers, signalRecorded, stopProcesses, teardown, writeState, type ProcPort } from './state.js';
 
 describe('lab state', () => {
   it('round-trips through state.json (atomically written, nothing else left in the dir)', () => {
@@ -62,6 +63,27 @@ describe('lab state', () => {
     } finally {
       for (const c of [polite, stubborn, bystander]) c.kill('SIGKILL');
     }
+  });
+
+  it('leftovers (FRR crash-log dirs) go only once no process has the PID', () => {
+    const base = mkdtempSync(join(tmpdir(), 'tortie-labstate-'));
+    try {
+      const gone = join(base, 'bgpd.12'), reused = join(base, 'zebra.13');
+      for (const d of [gone, reused]) mkdirSync(d);
+      const procs: ProcPort = { startTime: (pid) => (pid === 13 ? '999' : undefined), kill: () => undefined };
+      removeLeftovers([{ pid: 12, startTime: '1', role: 'bgpd r', leftovers: [gone] }, { pid: 13, startTime: '2', role: 'zebra r', leftovers: [reused] }], procs);
+      assert.ok(!existsSync(gone), 'PID 12 is free: its directory goes');
+      assert.ok(existsSync(reused), 'PID 13 is someone else now: its directory may be theirs');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('the datastore environment: SQLite in the dir (also for old state files), or the etcd endpoint', () => {
+    const st = newState('demo', '/x/lab');
+    assert.deepEqual(datastoreEnv(st), { DATASTORE_TYPE: 'sqlite', SQLITE_PATH: '/x/lab/tortie.db' });
+    st.datastore = { type: 'etcdv3', endpoint: 'http://10.2.98.254:2379', netns: 'tl-demo-etcd' };
+    assert.deepEqual(datastoreEnv(st), { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: 'http://10.2.98.254:2379' });
   });
 
   it('teardown removes the directory and is safe to repeat', async () => {

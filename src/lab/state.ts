@@ -8,6 +8,10 @@
  * Processes found inside one of the lab's own namespaces (`ip netns pids`) are the lab's by
  * construction and are killed without that check.
  *
+ * Some daemons leave files outside the lab directory (FRR's crash-log directory
+ * /var/tmp/frr/<daemon>.<pid>, removed by FRR itself only on a clean exit): they are recorded
+ * with the process and removed once no process has that PID any more.
+ *
  * The file is rewritten atomically (temp file + rename): a crash mid-write leaves the old one.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +24,7 @@ export const STATE_FILE = 'state.json';
 /** Where labs live unless `--dir` says otherwise. */
 export const DEFAULT_LAB_ROOT = '/var/run/tortie/lab';
 
-export type NodeKind = 'host' | 'router' | 'vm' | 'pod' | 'gateway';
+export type NodeKind = 'host' | 'router' | 'vm' | 'pod' | 'gateway' | 'etcd';
 
 /** A place one can `lab exec` into or `lab ping` from/to. */
 export interface StateNode {
@@ -33,22 +37,29 @@ export interface StateNode {
   runDir?: string;
   stateDir?: string;
   log?: string;
-  /** Routers: the BIRD control socket. Pods: the host they run on. */
+  /** Routers: the BIRD control socket, or FRR's vty socket directory. Pods: the host they run on. */
   socket?: string;
   host?: string;
-  /** Routers: every interface address, the AS, and the BGP neighbours (protocol name → who). */
+  /** Routers: the daemon (absent in labs made before FRR: bird2). */
+  daemon?: 'bird2' | 'frr';
+  /** Routers: every interface address, the AS, and the BGP neighbours (`protocol`: BIRD's name). */
   addresses?: string[];
   asNumber?: number;
-  peers?: { protocol: string; address: string; name?: string }[];
+  peers?: { protocol?: string; address: string; name?: string }[];
 }
 
 export interface StateProcess {
   pid: number;
   /** Field 22 of /proc/<pid>/stat (clock ticks since boot) when the process was spawned. */
   startTime: string;
-  /** `agent host-a`, `bird core-switch`. */
+  /** `agent host-a`, `bird core-switch`, `bgpd core-switch`, `etcd`. */
   role: string;
+  /** Files and directories the process leaves outside the lab directory, removed after it. */
+  leftovers?: string[];
 }
+
+/** Where the lab's datastore is (absent in labs made before etcd: the SQLite file in the dir). */
+export type StateDatastore = { type: 'sqlite'; path: string } | { type: 'etcdv3'; endpoint: string; netns: string };
 
 export interface LabState {
   version: 1;
@@ -61,10 +72,21 @@ export interface LabState {
   namespaces: string[];
   processes: StateProcess[];
   nodes: StateNode[];
+  datastore?: StateDatastore;
 }
 
 export function newState(name: string, dir: string, topology?: string): LabState {
   return { version: 1, name, dir, ...(topology ? { topology } : {}), createdAt: new Date().toISOString(), namespaces: [], processes: [], nodes: [] };
+}
+
+/**
+ * The environment that points `tortie`, the agents and `tortie apply` at the lab's datastore
+ * (an etcd endpoint is only reachable from inside the lab's namespaces).
+ */
+export function datastoreEnv(st: LabState): NodeJS.ProcessEnv {
+  const ds = st.datastore;
+  if (ds?.type === 'etcdv3') return { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: ds.endpoint };
+  return { DATASTORE_TYPE: 'sqlite', SQLITE_PATH: ds?.path ?? join(st.dir, 'tortie.db') };
 }
 
 export function statePath(dir: string): string {
@@ -153,6 +175,17 @@ export async function stopProcesses(list: readonly StateProcess[], graceMs = 500
   while (left.some((p) => isAlive(p, procs)) && Date.now() < hard) await sleep(20);
 }
 
+/**
+ * Removes what the processes left outside the lab directory — only for a PID no process has any
+ * more: a live process with a recycled PID may be another daemon with a directory of that name.
+ */
+export function removeLeftovers(list: readonly StateProcess[], procs: ProcPort = realProcs): void {
+  for (const p of list) {
+    if (!p.leftovers?.length || procs.startTime(p.pid) !== undefined) continue;
+    for (const f of p.leftovers) rmSync(f, { recursive: true, force: true });
+  }
+}
+
 export function namespaceExists(ns: string): boolean {
   return existsSync(`/run/netns/${ns}`);
 }
@@ -172,8 +205,9 @@ export function deleteNamespace(ns: string): void {
  * Removes everything the state lists: processes (TERM, then KILL), namespaces (which takes the
  * veths, bridges and routes with them), then the lab directory. Safe to run twice.
  */
-export async function teardown(st: LabState, opts: { graceMs?: number; keepDir?: boolean } = {}): Promise<void> {
-  await stopProcesses(st.processes, opts.graceMs ?? 5000);
+export async function teardown(st: LabState, opts: { graceMs?: number; keepDir?: boolean } = {}, procs: ProcPort = realProcs): Promise<void> {
+  await stopProcesses(st.processes, opts.graceMs ?? 5000, procs);
+  removeLeftovers(st.processes, procs);
   // Pods and VMs before hosts and routers, bridges last: nothing depends on the order for
   // correctness, but fewer links flap while the rest goes away.
   for (const ns of [...st.namespaces].reverse()) deleteNamespace(ns);

@@ -20,12 +20,14 @@ export interface Result {
   stdout: string;
   stderr: string;
   status: number | null;
+  /** `run` only: the command's PID (gone by the time it returns). */
+  pid?: number;
 }
 
 /** Runs a command (synchronously); throws a LabError with its stderr unless `check` is false. */
 export function run(argv: readonly string[], opts: { check?: boolean; input?: string; timeoutMs?: number } = {}): Result {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 20_000, maxBuffer: 64 << 20 });
-  const res = { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+  const res = { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, pid: r.pid };
   if ((opts.check ?? true) && (r.error || r.status !== 0)) {
     throw new LabError(`${argv.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${res.stderr.trim() || res.stdout.trim()}`);
   }
@@ -137,6 +139,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Polls `done` every `intervalMs` until it is true; after `timeoutMs` throws a LabError with
+ * `failure()`'s text. `done` may throw (a daemon that exited) to stop at once.
+ */
+export async function poll(done: () => boolean | Promise<boolean>, o: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal | undefined; failure: () => string }): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    if (await done()) return;
+    if (Date.now() > deadline) throw new LabError(o.failure());
+    await sleep(o.intervalMs ?? 50, o.signal);
+  }
 }
 
 /**

@@ -64,6 +64,9 @@ describe('lab topology', () => {
     const s4 = parseTopology(readFileSync(dir + 'seed-004.yaml', 'utf8')).routers[0]!;
     assert.deepEqual(s4.staticRoutes, [{ cidr: '10.20.0.0/16', via: '172.16.0.13' }, { cidr: '10.254.0.0/16', via: '172.16.0.13' }]);
     assert.equal(parseTopology(readFileSync(dir + 'seed-003.yaml', 'utf8')).routers[0]!.awaitSessions, false);
+    const fc = parseTopology(readFileSync(dir + 'frr-core.yaml', 'utf8'));
+    assert.equal(fc.routers[0]!.kind, 'frr');
+    assert.deepEqual(fc.datastore, { type: 'etcd', segment: 'vlan98', address: '10.2.98.254' });
   });
 
   it('fills defaults: peerHosts all with each host\'s AS, labels as strings, a gateway on the router', () => {
@@ -115,8 +118,7 @@ describe('lab topology', () => {
     fails((t) => (t.hosts[1].name = 'a'), 'hosts[1]', /already used/);
     fails((t) => (t.hosts[1].name = 'br-x'), 'hosts[1]', /reserved/);
     fails((t) => (t.hosts[0].labels = { x: { y: 1 } }), 'hosts[0].labels.x', /expected a string/);
-    fails((t) => (t.routers[0].kind = 'frr'), 'routers[0].kind', /not supported yet/);
-    fails((t) => (t.routers[0].kind = 'cisco'), 'routers[0].kind');
+    fails((t) => (t.routers[0].kind = 'cisco'), 'routers[0].kind', /not a router kind \(bird2, frr\)/);
     fails((t) => (t.routers[0].asNumber = 'x'), 'routers[0].asNumber');
     fails((t) => (t.routers[0].interfaces = []), 'routers[0].interfaces', /at least one/);
     fails((t) => (t.routers[0].interfaces[0].address = '10.9.0.1'), 'routers[0].interfaces[0].address', /already used/);
@@ -131,11 +133,50 @@ describe('lab topology', () => {
     fails((t) => (t.routers[0].subnets[0].name = 'lan'), 'routers[0].subnets[0].name', /already a segment/);
     fails((t) => (t.vms[0].subnet = 'lan'), 'vms[0].subnet', /not a router's subnet/);
     fails((t) => (t.vms[0].address = '10.8.0.1'), 'vms[0].address', /already used/);
-    fails((t) => (t.datastore = { type: 'etcd' }), 'datastore.type', /not supported/);
+    fails((t) => (t.datastore = { type: 'mysql' }), 'datastore.type', /not a datastore type \(sqlite, etcd\)/);
+    fails((t) => (t.datastore = { type: 'sqlite', address: '10.9.0.9' }), 'datastore.address', /only an etcd datastore/);
+    fails((t) => (t.datastore = { type: 'etcd', endpoint: 'x' }), 'datastore.endpoint', /unknown field/);
+    fails((t) => (t.datastore = { type: 'etcd', segment: 'dc' }), 'datastore.segment', /not one of the segments/);
+    fails((t) => (t.datastore = { type: 'etcd', address: '10.8.0.9' }), 'datastore.address', /not in 10\.9\.0\.0\/24/);
+    fails((t) => (t.datastore = { type: 'etcd', address: '10.9.0.2' }), 'datastore.address', /already used by hosts\[1\]\.address/);
+    fails((t) => (t.datastore = { type: 'etcd', address: '10.9.0.254' }), 'datastore.address', /already used by routers\[0\]/);
+    fails((t) => ((t.datastore = { type: 'etcd' }), (t.hosts[1].name = 'etcd')), 'hosts[1]', /etcd is already used by the etcd datastore/);
     fails((t) => (t.resources = { kind: 'IPPool' }), 'resources', /resources: \|/);
     fails((t) => (t.pods[0].host = 'vm'), 'pods[0].host', /not one of the hosts/);
     fails((t) => (t.pods[0].name = 'tor'), 'pods[0]', /already used by routers\[0\]/);
     fails((t) => (t.agentEnv = ['X=1']), 'agentEnv', /mapping/);
+  });
+
+  it('frr routers take the same fields as bird2 ones', () => {
+    const t = good();
+    t.routers[0].kind = 'frr';
+    t.routers[0].staticRoutes = [{ cidr: '10.20.0.0/16', via: '10.9.0.1' }];
+    const r = checkTopology(t).routers[0]!;
+    assert.equal(r.kind, 'frr');
+    assert.deepEqual(r.peers.map((p) => p.address), ['10.9.0.1', '10.9.0.2']);
+    assert.deepEqual(r.staticRoutes, [{ cidr: '10.20.0.0/16', via: '10.9.0.1' }]);
+  });
+
+  it('an etcd datastore: the first segment\'s highest free address, or the one given', () => {
+    const t = good();
+    t.datastore = { type: 'etcd' };
+    // .254 is the router's (and the gateway): the next one down.
+    assert.deepEqual(checkTopology(t).datastore, { type: 'etcd', segment: 'lan', address: '10.9.0.253' });
+    t.datastore = { type: 'etcdv3', segment: 'lan', address: '10.9.0.100' };
+    assert.deepEqual(checkTopology(t).datastore, { type: 'etcd', segment: 'lan', address: '10.9.0.100' });
+    // Without a router the gateway namespace takes .254 first.
+    const g = good();
+    g.routers = [];
+    g.vms = [];
+    g.datastore = { type: 'etcd' };
+    assert.deepEqual(checkTopology(g).datastore, { type: 'etcd', segment: 'lan', address: '10.9.0.253' });
+    // A full /30: its two usable addresses are the host's and the gateway's.
+    const full = { name: 'tiny', segments: [{ name: 'p2p', cidr: '10.7.0.0/30' }], hosts: [{ name: 'a', segment: 'p2p', address: '10.7.0.1' }], datastore: { type: 'etcd' } };
+    assert.throws(() => checkTopology(full), (e: unknown) => e instanceof TopologyError && e.field === 'datastore' && /no free address left on segment p2p/.test(e.message));
+    // `etcd` is an ordinary name with SQLite.
+    const s = good();
+    s.hosts[1].name = 'etcd';
+    assert.equal(checkTopology(s).hosts[1]!.name, 'etcd');
   });
 
   it('reports YAML syntax errors with the file name', () => {

@@ -1,16 +1,17 @@
 /**
  * The lab's topology file: what `tortie lab up` builds (docs/lab.md has the reference).
  *
- *   name, segments (L2 bridges), hosts (one agent each), routers (BIRD 2, with their own
- *   subnets), vms (behind a router), datastore, resources (projectcalico YAML), pods, agentEnv
+ *   name, segments (L2 bridges), hosts (one agent each), routers (BIRD 2 or FRR, with their own
+ *   subnets), vms (behind a router), datastore (SQLite, or an etcd the lab starts), resources
+ *   (projectcalico YAML), pods, agentEnv
  *
  * `parseTopology` turns YAML into a checked `Topology` with every default filled in, or throws a
  * `TopologyError` whose message starts with the path of the offending field (`hosts[1].address:
  * …`). Unknown fields are errors too: a typo such as `adress` must not silently build a host
  * without an address. Everything is IPv4 for now.
  *
- * Names end up in namespace names (`tl-<lab>-<thing>`, files under /run/netns) and BIRD
- * protocol names, so they are DNS-label-like; interface names are generated (eth0, eth1, p3…)
+ * Names end up in namespace names (`tl-<lab>-<thing>`, files under /run/netns), so they are
+ * DNS-label-like; interface names are generated (eth0, eth1, p3…)
  * and never derived from user names, so the 15-character limit cannot bite.
  */
 import { parseDocument, toPlain } from '../api/yaml/index.js';
@@ -41,14 +42,18 @@ export interface LabPeer {
   asNumber: number;
 }
 
+export const ROUTER_KINDS = ['bird2', 'frr'] as const;
+export type RouterKind = (typeof ROUTER_KINDS)[number];
+
 export interface LabRouter {
   name: string;
-  kind: 'bird2';
+  /** The daemon playing the router: BIRD 2 (bird.ts) or FRR (frr.ts); both behave alike (router.ts). */
+  kind: RouterKind;
   asNumber: number;
   interfaces: { segment: string; address: string }[];
   peers: LabPeer[];
   subnets: { name: string; cidr: string; prefixLength: number; address: string }[];
-  /** Static routes (BIRD `protocol static`, into the router's kernel): `via` is on-link. */
+  /** Static routes (BIRD `protocol static`, FRR staticd; into the router's kernel): `via` is on-link. */
   staticRoutes?: { cidr: string; via: string }[];
   /** false: `lab up` does not wait for this router's sessions (peerings configured later). */
   awaitSessions?: boolean;
@@ -69,13 +74,22 @@ export interface LabPod {
   namespace: string;
 }
 
+/**
+ * Where the cluster's resources live: the lab directory's SQLite file, or an etcd the lab starts
+ * in a namespace of its own (`tl-<lab>-etcd`, node name `etcd`) at `address` on `segment`.
+ */
+export type LabDatastore = { type: 'sqlite' } | { type: 'etcd'; segment: string; address: string };
+
+/** The etcd datastore's node (and namespace) name: reserved when the lab runs one. */
+export const ETCD_NODE = 'etcd';
+
 export interface Topology {
   name: string;
   segments: LabSegment[];
   hosts: LabHost[];
   routers: LabRouter[];
   vms: LabVm[];
-  datastore: { type: 'sqlite' };
+  datastore: LabDatastore;
   resources: string;
   pods: LabPod[];
   agentEnv: Record<string, string>;
@@ -165,6 +179,16 @@ function inside(ip: IP, p: Prefix, at: string): string {
   return s;
 }
 
+/** The highest usable address of `p` nobody uses (`taken`), or undefined. */
+function freeAddress(p: Prefix, taken: ReadonlyMap<string, string> | undefined): string | undefined {
+  const first = p.ip.v4 >>> 0;
+  for (let a = (first + 2 ** (32 - p.length) - 2) >>> 0; a > first; a--) {
+    const s = IP.fromV4(a).toString();
+    if (!taken?.has(s)) return s;
+  }
+  return undefined;
+}
+
 function stringMap(v: unknown, at: string): Record<string, string> {
   if (v === undefined || v === null) return {};
   if (!isObj(v)) throw new TopologyError(at, `expected a mapping of names to values, got ${describe(v)}`);
@@ -202,6 +226,13 @@ export function checkTopology(doc: unknown): Topology {
     if (prev) throw new TopologyError(at, `${n} is already used by ${prev} (host, router, VM and pod names share one namespace)`);
     things.set(n, at);
   };
+  // The datastore first: an etcd takes the name `etcd` (its namespace) before anything else can.
+  const ds = top.datastore === undefined ? { type: 'sqlite' } : obj(top.datastore, 'datastore', ['type', 'segment', 'address']);
+  const dsType = ds.type === 'etcdv3' ? 'etcd' : ds.type;
+  if (dsType !== 'sqlite' && dsType !== 'etcd') throw new TopologyError('datastore.type', `${describe(ds.type)} is not a datastore type (sqlite, etcd)`);
+  if (dsType === 'sqlite') {
+    for (const k of ['segment', 'address']) if (ds[k] !== undefined) throw new TopologyError(`datastore.${k}`, 'only an etcd datastore has one (the SQLite file is in the lab directory)');
+  } else things.set(ETCD_NODE, 'the etcd datastore');
   // Addresses in use per bridge, so two members never share one.
   const used = new Map<string, Map<string, string>>();
   const claimAddr = (bridge: string, addr: string, at: string): void => {
@@ -250,8 +281,8 @@ export function checkTopology(doc: unknown): Topology {
     const r = obj(raw, at, ['name', 'kind', 'asNumber', 'interfaces', 'peers', 'peerHosts', 'subnets', 'staticRoutes', 'awaitSessions']);
     const n = name(r.name, `${at}.name`);
     claimThing(n, at);
-    if (r.kind === 'frr') throw new TopologyError(`${at}.kind`, 'frr routers are not supported yet: use bird2');
-    if (r.kind !== 'bird2') throw new TopologyError(`${at}.kind`, `${describe(r.kind)} is not a router kind (bird2)`);
+    const kind = ROUTER_KINDS.find((k) => k === r.kind);
+    if (!kind) throw new TopologyError(`${at}.kind`, `${describe(r.kind)} is not a router kind (${ROUTER_KINDS.join(', ')})`);
     const asNumber = asn(r.asNumber, `${at}.asNumber`);
     const interfaces = list(r.interfaces, `${at}.interfaces`).map((ri, j) => {
       const iat = `${at}.interfaces[${j}]`;
@@ -291,7 +322,7 @@ export function checkTopology(doc: unknown): Topology {
       if (r.peerHosts !== 'all') throw new TopologyError(`${at}.peerHosts`, `${describe(r.peerHosts)}: the only value is "all"`);
       for (const h of hosts) if (!peers.some((p) => p.address === h.address)) peers.push({ host: h.name, address: h.address, asNumber: h.as ?? DEFAULT_CLUSTER_AS });
     }
-    // BIRD needs a local address on the peer's link (the lab has no IGP for multihop sessions).
+    // A session needs a local address on the peer's link (the lab has no IGP for multihop sessions).
     peers.forEach((p, j) => {
       const ok = interfaces.some((x) => segByName.get(x.segment)!.cidr.contains(IP.parse(p.address)));
       if (!ok) throw new TopologyError(`${at}.peers[${j}]`, `${p.address} is not on any of the router's segments`);
@@ -312,7 +343,7 @@ export function checkTopology(doc: unknown): Topology {
     if (r.awaitSessions !== undefined && typeof r.awaitSessions !== 'boolean') throw new TopologyError(`${at}.awaitSessions`, `${describe(r.awaitSessions)}: true or false`);
     return {
       name: n,
-      kind: 'bird2',
+      kind,
       asNumber,
       interfaces,
       peers,
@@ -336,6 +367,20 @@ export function checkTopology(doc: unknown): Topology {
     return { name: s.name, cidr: s.cidr.toString(), prefixLength: s.cidr.length, gateway, ...(gatewayRouter ? { gatewayRouter } : {}) };
   });
 
+  let datastore: LabDatastore = { type: 'sqlite' };
+  if (dsType === 'etcd') {
+    const s = ds.segment === undefined ? segs[0]! : segment(ds.segment, 'datastore.segment');
+    let address: string;
+    if (ds.address !== undefined) address = inside(ipv4(ds.address, 'datastore.address'), s.cidr, 'datastore.address');
+    else {
+      const free = freeAddress(s.cidr, used.get(s.name));
+      if (!free) throw new TopologyError('datastore', `no free address left on segment ${s.name} for etcd: give datastore.segment or datastore.address`);
+      address = free;
+    }
+    claimAddr(s.name, address, 'datastore.address');
+    datastore = { type: 'etcd', segment: s.name, address };
+  }
+
   const subnetOwner = new Map(routers.flatMap((r) => r.subnets.map((s) => [s.name, { r, s }] as const)));
   const vms: LabVm[] = list(top.vms, 'vms').map((raw, i) => {
     const at = `vms[${i}]`;
@@ -348,10 +393,6 @@ export function checkTopology(doc: unknown): Topology {
     claimAddr(own.s.name, address, `${at}.address`);
     return { name: n, subnet: own.s.name, address, gateway: own.s.address, router: own.r.name };
   });
-
-  const ds = top.datastore === undefined ? { type: 'sqlite' } : obj(top.datastore, 'datastore', ['type']);
-  if (ds.type === 'etcd' || ds.type === 'etcdv3') throw new TopologyError('datastore.type', 'etcd is not supported by the lab yet: use sqlite');
-  if (ds.type !== 'sqlite') throw new TopologyError('datastore.type', `${describe(ds.type)} is not a datastore type (sqlite)`);
 
   if (top.resources !== undefined && top.resources !== null && typeof top.resources !== 'string') {
     throw new TopologyError('resources', 'expected a block of projectcalico.org/v3 YAML (write `resources: |` and indent the documents)');
@@ -373,7 +414,7 @@ export function checkTopology(doc: unknown): Topology {
     hosts,
     routers,
     vms,
-    datastore: { type: 'sqlite' },
+    datastore,
     resources: typeof top.resources === 'string' ? top.resources : '',
     pods,
     agentEnv: stringMap(top.agentEnv, 'agentEnv'),

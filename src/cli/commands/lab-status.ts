@@ -1,14 +1,15 @@
 /**
  * What `tortie lab up` prints at the end, `tortie lab status`, `tortie lab exec` and
  * `tortie lab ping`. Everything is read live: agents over their status sockets, routers with
- * `birdc`; the state file only says where to look.
+ * `birdc` or `vtysh` (lab/routers.ts); the state file only says where to look.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AgentStatus } from '../../agent/status-types.js';
-import { agentStatus, BIRDC_BIN } from '../../lab/build.js';
-import { parseBirdProtocols, parseBirdRoutes } from '../../lab/bird.js';
-import { DEFAULT_LAB_ROOT, IP_BIN, isAlive, namespaceExists, type LabState, type StateNode } from '../../lab/state.js';
+import { agentStatus } from '../../lab/build.js';
+import type { RouterSession } from '../../lab/router.js';
+import { routerRoutes, routerSessions } from '../../lab/routers.js';
+import { datastoreEnv, DEFAULT_LAB_ROOT, IP_BIN, isAlive, namespaceExists, type LabState, type StateNode } from '../../lab/state.js';
 import { runAsync } from '../../lab/sys.js';
 import { invalidOption, parseArgs, str } from '../args.js';
 import { LAB_HELP } from '../help.js';
@@ -35,17 +36,19 @@ async function statuses(st: LabState): Promise<Map<string, AgentStatus | undefin
   return new Map(hosts.map((h, i) => [h.name, all[i]]));
 }
 
-async function birdc(n: StateNode, ...cmd: string[]): Promise<string> {
-  const r = await runAsync([BIRDC_BIN, '-s', n.socket!, ...cmd], { timeoutMs: 5000 });
-  if (r.status !== 0) throw new Error(`birdc: ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
+/** `Datastore: …`: the SQLite file, or the lab's etcd and whether it runs. */
+function datastoreLine(st: LabState): string {
+  const ds = st.datastore;
+  if (ds?.type !== 'etcdv3') return `Datastore: sqlite ${datastoreEnv(st).SQLITE_PATH}\n`;
+  const running = st.processes.some((p) => p.role === 'etcd' && isAlive(p));
+  return `Datastore: etcd ${ds.endpoint} (node etcd, namespace ${ds.netns}, ${running ? 'running' : 'stopped'})\n`;
 }
 
-function routersTable(st: LabState, protos: Map<string, ReturnType<typeof parseBirdProtocols> | Error>): string {
+function routersTable(st: LabState, sessions: Map<string, RouterSession[] | Error>): string {
   const rows = of(st, 'router').map((r) => {
-    const p = protos.get(r.name);
-    const up = p instanceof Error ? `birdc failed: ${p.message}` : `${p?.filter((x) => x.established).length ?? 0}/${r.peers?.length ?? 0} Established`;
-    return [r.name, 'bird2', String(r.asNumber ?? ''), (r.addresses ?? []).join(', '), up];
+    const p = sessions.get(r.name);
+    const up = p instanceof Error ? `failed: ${p.message}` : `${p?.filter((x) => x.established).length ?? 0}/${r.peers?.length ?? 0} Established`;
+    return [r.name, r.daemon ?? 'bird2', String(r.asNumber ?? ''), (r.addresses ?? []).join(', '), up];
   });
   return rows.length ? tabwrite([['ROUTER', 'KIND', 'AS', 'ADDRESSES', 'SESSIONS'], ...rows]) : '';
 }
@@ -60,15 +63,9 @@ function podsTable(st: LabState): string {
   return rows.length ? tabwrite([['POD', 'ADDRESS', 'HOST'], ...rows]) : '';
 }
 
-async function routerProtocols(st: LabState): Promise<Map<string, ReturnType<typeof parseBirdProtocols> | Error>> {
-  const out = new Map<string, ReturnType<typeof parseBirdProtocols> | Error>();
-  for (const r of of(st, 'router')) {
-    try {
-      out.set(r.name, parseBirdProtocols(await birdc(r, 'show', 'protocols')));
-    } catch (e) {
-      out.set(r.name, e as Error);
-    }
-  }
+async function allSessions(st: LabState): Promise<Map<string, RouterSession[] | Error>> {
+  const out = new Map<string, RouterSession[] | Error>();
+  for (const r of of(st, 'router')) out.set(r.name, await routerSessions(r).catch((e: Error) => e));
   return out;
 }
 
@@ -76,8 +73,8 @@ async function routerProtocols(st: LabState): Promise<Map<string, ReturnType<typ
 export async function renderSummary(st: LabState): Promise<string> {
   const ss = await statuses(st);
   const hosts = of(st, 'host').map((h) => [h.name, h.address ?? '', role(ss.get(h.name)), String(ss.get(h.name)?.bgp.peers.length ?? '?')]);
-  const parts = [`Lab ${st.name} is up (${st.dir}).\n`, tabwrite([['HOST', 'ADDRESS', 'ROLE', 'BGP PEERS'], ...hosts])];
-  for (const t of [routersTable(st, await routerProtocols(st)), vmsTable(st), podsTable(st)]) if (t) parts.push(t);
+  const parts = [`Lab ${st.name} is up (${st.dir}).\n${datastoreLine(st)}`, tabwrite([['HOST', 'ADDRESS', 'ROLE', 'BGP PEERS'], ...hosts])];
+  for (const t of [routersTable(st, await allSessions(st)), vmsTable(st), podsTable(st)]) if (t) parts.push(t);
   const w = where(st);
   const from = of(st, 'vm')[0] ?? of(st, 'host')[0]!;
   const to = of(st, 'pod')[0] ?? of(st, 'host').at(-1)!;
@@ -99,7 +96,7 @@ export async function labStatus(st: LabState): Promise<string> {
   const ss = await statuses(st);
   const nameOf = new Map(st.nodes.filter((n) => n.address).map((n) => [n.address!, n.name]));
   const alive = (role: string): boolean => st.processes.some((p) => p.role === role && isAlive(p));
-  const parts = [`Lab ${st.name} (${st.dir})${st.ready ? '' : ' — not fully built (interrupted?)'}\n`];
+  const parts = [`Lab ${st.name} (${st.dir})${st.ready ? '' : ' — not fully built (interrupted?)'}\n${datastoreLine(st)}`];
   parts.push(
     tabwrite([
       ['HOST', 'ADDRESS', 'AGENT', 'ROLE'],
@@ -115,26 +112,23 @@ export async function labStatus(st: LabState): Promise<string> {
   const vms = vmsTable(st);
   if (vms) parts.push(vms);
   for (const r of of(st, 'router')) {
-    let protos: ReturnType<typeof parseBirdProtocols>;
-    let routes: ReturnType<typeof parseBirdRoutes>;
+    let sessions: Awaited<ReturnType<typeof routerSessions>>;
+    let routes: Awaited<ReturnType<typeof routerRoutes>>;
     try {
-      protos = parseBirdProtocols(await birdc(r, 'show', 'protocols'));
-      routes = parseBirdRoutes(await birdc(r, 'show', 'route'));
+      sessions = await routerSessions(r);
+      routes = await routerRoutes(r);
     } catch (e) {
       parts.push(`ROUTER ${r.name}: ${(e as Error).message}\n`);
       continue;
     }
-    const byProto = new Map((r.peers ?? []).map((x) => [x.protocol, x]));
-    parts.push(
-      tabwrite([
-        [`ROUTER ${r.name} PEER`, 'ADDRESS', 'STATE', 'INFO'],
-        ...protos.map((x) => [byProto.get(x.name)?.name ?? x.name, byProto.get(x.name)?.address ?? '', x.state, x.info]),
-      ]),
-    );
+    const peerName = (address: string): string => r.peers?.find((x) => x.address === address)?.name ?? nameOf.get(address) ?? address;
+    if (sessions.length) {
+      parts.push(tabwrite([[`ROUTER ${r.name} PEER`, 'ADDRESS', 'STATE', 'INFO'], ...sessions.map((x) => [peerName(x.address), x.address, x.state, x.info])]));
+    }
     parts.push(
       tabwrite([
         [`ROUTER ${r.name} ROUTE`, 'NEXT HOP', 'FROM', 'BEST'],
-        ...routes.map((x) => [x.prefix, x.nextHop ?? '', byProto.get(x.protocol)?.name ?? x.protocol, x.best ? '*' : '']),
+        ...routes.map((x) => [x.prefix, x.nextHop ?? '', peerName(x.from), x.best ? '*' : '']),
       ]),
     );
   }
@@ -158,10 +152,12 @@ export async function labExec(args: string[], io: IO, locate: Locate): Promise<n
   const p = parseArgs(args.slice(2), LOCATE_OPTS, args);
   if (p.help) return void io.stdout.write(LAB_HELP);
   if (!p.pos.length) throw invalidOption(args);
-  const n = findNode(locate(p), p.pos[0]!);
+  const st = locate(p);
+  const n = findNode(st, p.pos[0]!);
   const cmd = p.pos.length > 1 ? p.pos.slice(1) : [process.env.SHELL || '/bin/sh'];
   return new Promise((resolve, reject) => {
-    const child = spawn(IP_BIN, ['netns', 'exec', n.netns, ...cmd], { stdio: 'inherit' });
+    // With the lab's datastore in the environment: `tortie get nodes` inside works as it is.
+    const child = spawn(IP_BIN, ['netns', 'exec', n.netns, ...cmd], { stdio: 'inherit', env: { ...process.env, ...datastoreEnv(st) } });
     child.once('error', (e) => reject(new CommandError(`cannot run ${cmd[0]} in ${n.name}: ${e.message}`)));
     child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
   });

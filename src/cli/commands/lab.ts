@@ -9,8 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildLab, buildMissing, PACKAGE_ROOT } from '../../lab/build.js';
-import { DEFAULT_LAB_ROOT, liveProcesses, readState, teardown, type LabState } from '../../lab/state.js';
-import { LabError } from '../../lab/sys.js';
+import { DEFAULT_LAB_ROOT, IP_BIN, liveProcesses, readState, teardown, type LabState } from '../../lab/state.js';
+import { LabError, runAsync } from '../../lab/sys.js';
 import { checkLabName, parseTopology, TopologyError } from '../../lab/topology.js';
 import { flag, invalidOption, parseArgs, str } from '../args.js';
 import { LAB_HELP } from '../help.js';
@@ -102,7 +102,7 @@ async function up(args: string[], io: IO): Promise<void> {
       name,
       dir,
       topologyPath: file,
-      apply: (yaml, env) => applyYaml(yaml, env),
+      apply: applyYaml,
       progress: (line) => io.stderr.write(`${line}\n`),
       signal: ac.signal,
       keepOnError: flag(p, 'keep-on-error'),
@@ -116,8 +116,17 @@ async function up(args: string[], io: IO): Promise<void> {
   io.stdout.write(await renderSummary(st));
 }
 
-/** `tortie apply -f -` against the lab's datastore, in-process. */
-async function applyYaml(yaml: string, env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * `tortie apply -f -` against the lab's datastore: in-process, or — for an etcd only reachable
+ * from the lab's namespaces — as a child process inside `netns`.
+ */
+async function applyYaml(yaml: string, env: NodeJS.ProcessEnv, netns?: string): Promise<void> {
+  if (netns) {
+    const argv = [IP_BIN, 'netns', 'exec', netns, process.execPath, join(PACKAGE_ROOT, 'bin', 'tortie.js'), 'apply', '-f', '-'];
+    const r = await runAsync(argv, { input: yaml, env: { ...process.env, ...env }, timeoutMs: 60_000 });
+    if (r.status !== 0) throw new LabError(`applying the topology's resources failed: ${(r.stderr || r.stdout).trim()}`);
+    return;
+  }
   const aio = memoryIO({ stdin: yaml, env: { ...process.env, ...env } });
   try {
     await runWrite('apply', ['apply', '-f', '-'], aio);
