@@ -457,6 +457,8 @@ interface ConfigResult {
   idleCpuCores?: number;
   /** Daemons' CPU-seconds over the measured triggers, and the measurement's wall time. */
   measureCpuSeconds?: number;
+  /** Daemon CPU per trigger (announce + withdraw, with the idle share): all together, the median daemon, the busiest. */
+  cpuPerTriggerMs?: { total: number; median: number; max: number; maxHost: string };
   measureWallSeconds?: number;
   foreignCpuSeconds?: number;
   noisy?: boolean;
@@ -523,7 +525,9 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
 
     const origins = topo === 'mesh' ? hosts : hosts.slice(2);
     const foreign = new ForeignCpu([...driver.pids(), ...hosts.map((h) => h.mon.pid ?? 0)]);
-    const cpu0 = driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0);
+    const pids = driver.pids();
+    const perPid0 = pids.map((p) => procCpuSeconds(p) ?? 0);
+    const cpu0 = perPid0.reduce((a, b) => a + b, 0);
     const wall0 = now();
     for (let k = 0; k < warmup + runs; k++) {
       const h = origins[(k * 7) % origins.length]!; // spread consecutive origins over the cluster
@@ -563,6 +567,12 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
     }
     const fc = foreign.end();
     res.measureCpuSeconds = round(driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0) - cpu0, 2);
+    // CPU of each daemon per trigger (announce + withdraw, idle included), by host: who does the work.
+    const per = pids.map((p, i) => ((procCpuSeconds(p) ?? perPid0[i]!) - perPid0[i]!) * 1000 / (warmup + runs));
+    const sorted = [...per].sort((a, b) => a - b);
+    const maxAt = per.indexOf(sorted[sorted.length - 1]!);
+    res.cpuPerTriggerMs = { total: round(per.reduce((a, b) => a + b, 0), 1), median: round(sorted[sorted.length >> 1]!, 2), max: round(sorted[sorted.length - 1]!, 2), maxHost: hosts[maxAt]?.name ?? '' };
+    log(`  ${target} ${topo} ${n}: CPU per trigger (announce + withdraw): ${res.cpuPerTriggerMs.total} ms in all, per daemon median ${res.cpuPerTriggerMs.median} ms, max ${res.cpuPerTriggerMs.max} ms (${res.cpuPerTriggerMs.maxHost})`);
     res.measureWallSeconds = round((now() - wall0) / 1000, 2);
     res.foreignCpuSeconds = fc.foreignCpuSeconds;
     res.noisy = fc.noisy;

@@ -22,7 +22,7 @@ import { watchKV, type KVWatcher } from '../datastore/watcher.js';
 import type { Ipam } from '../ipam/ipam.js';
 import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
 import type { Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
-import { planBgp, planDataplane } from '../routing/index.js';
+import { dataplanePlanner, planBgp } from '../routing/index.js';
 import type { BgpPlan, DataplanePlan, HostFacts, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
@@ -87,6 +87,8 @@ export class Agent extends EventEmitter {
   private snapshot: Snapshot | undefined;
   private plan: BgpPlan | undefined;
   private readonly learned = new Map<string, LearnedRoute>();
+  /** The kernel plan's datastore part for the current snapshot; learned routes go on top (routing.dataplanePlanner). */
+  private planner: ((learned: Iterable<LearnedRoute>) => DataplanePlan) | undefined;
   private readonly transition: PeerTransition;
   private readonly now: () => number;
   private readonly startedAt: number;
@@ -219,6 +221,7 @@ export class Agent extends EventEmitter {
       this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);
     }
     this.snapshot = snap;
+    this.planner = undefined; // the datastore part of the kernel plan is worked out again
     this.lastReconfiguredAt = this.now();
     const plan = planBgp(this.input());
     this.plan = plan;
@@ -356,7 +359,8 @@ export class Agent extends EventEmitter {
     const check = this.checkDue;
     this.checkDue = false;
     const t0 = performance.now();
-    const plan = planDataplane(this.input(), [...this.learned.values()], this.opts.host);
+    this.planner ??= dataplanePlanner(this.input(), this.opts.host);
+    const plan = this.planner(this.learned.values());
     const t1 = performance.now();
     this.lastDataplane = plan;
     this.opts.hooks?.planned?.(plan, this.opts.host);

@@ -181,6 +181,7 @@ export async function runAgent(o: AgentRunOptions, deps: { makeDataplane?: (log:
     }
 
     const dataplane = o.dataplane === false ? undefined : await (deps.makeDataplane ?? defaultDataplane)(log);
+    let lastMtu: string | undefined;
     const metricsPort = o.metricsPort ?? (env.TORTIE_METRICS_PORT ? Number(env.TORTIE_METRICS_PORT) : DEFAULT_METRICS_PORT);
     const m = metricsPort > 0 ? await startMetrics(metricsPort) : undefined;
     metrics = m;
@@ -197,7 +198,13 @@ export async function runAgent(o: AgentRunOptions, deps: { makeDataplane?: (log:
       restarting,
       hooks: {
         ...(m?.hooks ?? {}),
-        planned: (plan, host) => writeIfChanged(join(stateDir, 'mtu'), `${podMtu(plan, host)}`),
+        // Every dataplane pass plans; the file is only looked at when the MTU moved.
+        planned: (plan, host) => {
+          const mtu = `${podMtu(plan, host)}`;
+          if (mtu === lastMtu) return;
+          writeIfChanged(join(stateDir, 'mtu'), mtu);
+          lastMtu = mtu;
+        },
         ...(deps.hooks ?? {}),
       },
     });

@@ -152,6 +152,33 @@ describe('sqlite backend specifics', () => {
     }
   });
 
+  it("another process's write wakes a watch through the -wal file, not the poll; without the file watch the poll still finds it", async () => {
+    const path = file();
+    const writer = SqliteBackend.open(path);
+    // Polls far apart: an event arriving quickly came through the file watch.
+    const watched = SqliteBackend.open(path, { pollMs: 5000, watchedPollMs: 5000 });
+    const polled = SqliteBackend.open(path, { pollMs: 30, watchFile: false });
+    try {
+      const sw = watched.watch('/w/', await watched.revision());
+      const sp = polled.watch('/w/', await polled.revision());
+      await new Promise((r) => setTimeout(r, 50)); // both streams polling
+      const t0 = Date.now();
+      await writer.create('/w/1', 'x');
+      const [ew] = await take(sw, 1);
+      const viaFile = Date.now() - t0;
+      const [ep] = await take(sp, 1);
+      assert.equal(ew!.key, '/w/1');
+      assert.equal(ep!.key, '/w/1');
+      assert.ok(viaFile < 1000, `the file watch took ${viaFile} ms`);
+      sw.close();
+      sp.close();
+    } finally {
+      await writer.close();
+      await watched.close();
+      await polled.close();
+    }
+  });
+
   it('trims history beyond historyLimit: older snapshots and watches are CompactedError', async () => {
     const kv = SqliteBackend.open(file(), { historyLimit: 3 });
     try {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planDataplane, vxlanMac } from './plan.js';
+import { dataplanePlanner, planDataplane, vxlanMac } from './plan.js';
 import type { BlockInfo, KernelRoute, LearnedRoute, RoutingInput } from './types.js';
 import { bgpConfig, bgpPeer, block, felixConfig, input, ipPool, node, type NodeOpts } from './testing.js';
 
@@ -229,5 +229,31 @@ describe('planDataplane: NAT (§6.5), reachableBy, ordering', () => {
   it('an unknown node gets no routes, but still the NAT sets', () => {
     const plan = planDataplane(input('zz', { ipPools: [ipPool('p', { cidr: '10.1.0.0/16', natOutgoing: true })] }), [bgp('10.9.0.0/16', '10.0.0.2')], HOST);
     assert.deepEqual(plan, { routes: [], nat: { masquerade: ['10.1.0.0/16'], pools: ['10.1.0.0/16'] } });
+  });
+});
+
+describe('dataplanePlanner: the datastore part once, learned routes on top', () => {
+  it('gives what planDataplane gives for every learned set, whatever came before; plans are independent objects', () => {
+    const nodes = { a: { ip: '10.0.0.1/24', vxlan: '10.4.0.1' }, b: { ip: '10.0.0.2/24', vxlan: '10.4.1.1' } };
+    const i = input('a', {
+      nodes: Object.entries(nodes).map(([n, x]) => node(n, x)),
+      ipPools: [ipPool('vx', { cidr: '10.4.0.0/16', vxlanMode: 'Always' }), ipPool('plain', { cidr: '10.5.0.0/16', natOutgoing: true })],
+      blocks: [block('10.4.0.0/26', 'a'), block('10.4.1.0/26', 'b'), block('10.5.0.0/26', 'a')],
+    });
+    const planner = dataplanePlanner(i, HOST);
+    const sets: LearnedRoute[][] = [
+      [bgp('10.5.1.0/26', '10.0.0.2')],
+      [bgp('10.5.1.0/26', '10.0.0.2'), bgp('10.5.2.0/26', '10.0.0.3'), bgp('10.5.0.0/26', '10.0.0.2')],
+      [],
+      [bgp('10.5.2.0/26', '10.0.0.9')],
+    ];
+    const plans = sets.map((l) => planner(l));
+    sets.forEach((l, k) => assert.deepEqual(plans[k], planDataplane(i, l, HOST), `learned set ${k}`));
+    assert.ok(plans[1]!.routes.some((r) => r.dst === '10.5.2.0/26') && !plans[2]!.routes.some((r) => r.dst === '10.5.2.0/26'));
+    // changing one plan (a caller may) leaves the planner and the other plans alone
+    plans[0]!.routes[0]!.dst = 'changed';
+    plans[0]!.vxlan!.peers[0]!.nodeIP = 'changed';
+    plans[0]!.nat.pools.push('changed');
+    assert.deepEqual(planner(sets[0]!), planDataplane(i, sets[0]!, HOST));
   });
 });

@@ -41,8 +41,13 @@ class RouteSet {
   has(dst: string): boolean {
     return this.routes.has(dst);
   }
+  copy(): RouteSet {
+    const c = new RouteSet();
+    for (const [k, v] of this.routes) c.routes.set(k, v);
+    return c;
+  }
   sorted(): KernelRoute[] {
-    return [...this.routes.values()].sort((a, b) => byPrefix(a.p, b.p)).map((x) => x.r);
+    return [...this.routes.values()].sort((a, b) => byPrefix(a.p, b.p)).map((x) => ({ ...x.r }));
   }
 }
 
@@ -58,29 +63,32 @@ function blackholes(f: Facts, out: RouteSet): void {
   }
 }
 
-/** BIRD's `calico_kernel_programming` export filter (§5.6), one learned route at a time. */
-function learnedRoutes(f: Facts, learned: readonly LearnedRoute[], host: HostFacts, out: RouteSet): void {
+/**
+ * BIRD's `calico_kernel_programming` export filter (§5.6), one learned route at a time: a function
+ * of the facts that changes only when they do.
+ */
+function learnedFilter(f: Facts, host: HostFacts): (l: LearnedRoute, out: RouteSet) => void {
   const self = f.self!;
   const own = ownAddresses(self);
   const reject = serviceRanges(f);
-  for (const l of learned) {
-    if (l.from === 'local') continue;
+  return (l, out) => {
+    if (l.from === 'local') return;
     const p = Prefix.tryParse(l.prefix);
     const nh = IP.tryParse(l.nextHop);
-    if (!p || !nh || own.has(nh.toString())) continue;
-    if (reject.some((r) => r.containsPrefix(p))) continue;
+    if (!p || !nh || own.has(nh.toString())) return;
+    if (reject.some((r) => r.containsPrefix(p))) return;
     const dst = p.toString();
     const gateway = nh.toString();
     const pool = poolOf(f, p);
-    if (pool && pool.vxlanMode !== 'Never') continue; // Felix programs VXLAN pools
+    if (pool && pool.vxlanMode !== 'Never') return; // Felix programs VXLAN pools
     // BIRD only sets krt_tunnel when it knows our subnet (confd omits the pool statements otherwise).
     if (pool && p.version === 4 && self.ipv4Net && pool.ipipMode !== 'Never') {
       const sameSubnet = pool.ipipMode === 'CrossSubnet' && self.ipv4Net.contains(nh);
       out.add(p, sameSubnet ? { dst, type: 'unicast', gateway, dev: host.iface } : { dst, type: 'unicast', gateway, dev: IPIP_DEVICE, onlink: true });
-      continue;
+      return;
     }
     out.add(p, { dst, type: 'unicast', gateway });
-  }
+  };
 }
 
 /** Felix's VXLAN enablement: FelixConfiguration vxlanEnabled, else any IPv4 pool with VXLAN (encapsulation_resolver.go). */
@@ -168,24 +176,37 @@ function reachableByRoutes(f: Facts, bgpPeers: readonly Resource[], out: RouteSe
 }
 
 export function planDataplane(input: RoutingInput, learned: readonly LearnedRoute[], host: HostFacts): DataplanePlan {
+  return dataplanePlanner(input, host)(learned);
+}
+
+/**
+ * planDataplane in two steps, for the agent: everything that depends only on the datastore (facts,
+ * blackholes, VXLAN, reachableBy routes, NAT) is worked out once; the function returned adds the
+ * learned routes. A route learned somewhere in the cluster — what every host sees for every pod
+ * block — then costs the filter and a sort, not a re-read of every node, pool, block and peering.
+ */
+export function dataplanePlanner(input: RoutingInput, host: HostFacts): (learned: Iterable<LearnedRoute>) => DataplanePlan {
   const f = readFacts(input);
   const byCidr = (a: { cidr: Prefix }, b: { cidr: Prefix }) => byPrefix(a.cidr, b.cidr);
   const pools = [...f.pools].sort(byCidr);
   // Felix masquerades every pool with natOutgoing — disabled ones too (a draining pool still has workloads).
   const nat = { masquerade: pools.filter((p) => p.natOutgoing).map((p) => p.cidr.toString()), pools: pools.map((p) => p.cidr.toString()) };
-  if (!f.self) return { routes: [], nat };
+  if (!f.self) return () => ({ routes: [], nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } });
 
-  const routes = new RouteSet();
-  blackholes(f, routes);
+  const base = new RouteSet();
+  blackholes(f, base);
   const vxlan = vxlanDevice(f, host);
-  if (vxlan) vxlanRoutes(f, host, routes);
-  reachableByRoutes(f, input.bgpPeers, routes);
-  learnedRoutes(f, learned, host, routes);
-
-  const plan: DataplanePlan = { routes: routes.sorted(), nat };
-  if (vxlan) plan.vxlan = vxlan;
+  if (vxlan) vxlanRoutes(f, host, base);
+  reachableByRoutes(f, input.bgpPeers, base);
   const ipip = ipipDevice(f, host);
-  if (ipip) plan.ipip = ipip;
-  return plan;
+  const filter = learnedFilter(f, host);
+  return (learned) => {
+    const routes = base.copy();
+    for (const l of learned) filter(l, routes);
+    // Fresh objects each time: a caller may keep or change a plan without touching the next one.
+    const plan: DataplanePlan = { routes: routes.sorted(), nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } };
+    if (vxlan) plan.vxlan = { ...vxlan, peers: vxlan.peers.map((p) => ({ ...p })) };
+    if (ipip) plan.ipip = { ...ipip };
+    return plan;
+  };
 }
-

@@ -15,7 +15,7 @@ import { BGP_PORT, hashRouterId, nodeAs, nodeListenPort, readFacts } from './fac
 import { planPeers } from './peers.js';
 import type { BgpPlan, RoutingInput } from './types.js';
 
-export { planDataplane } from './kernel.js';
+export { planDataplane, dataplanePlanner } from './kernel.js';
 export { vxlanMac, hashRouterId } from './facts.js';
 
 export function planBgp(input: RoutingInput): BgpPlan {
