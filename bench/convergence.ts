@@ -81,7 +81,8 @@ const triggerTimeoutMs = Number(arg('trigger-timeout', '15')) * 1000;
 const setupTimeoutMs = Number(arg('setup-timeout', '180')) * 1000;
 const date = new Date().toISOString().slice(0, 10);
 const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-convergence.json`))!;
-const tortieFlags = tortieBinNodeFlags();
+/** CONV_NODE_FLAGS replaces bin/tortie.js's node flags for the agents (experiments; recorded in the results). */
+const tortieFlags = process.env.CONV_NODE_FLAGS !== undefined ? process.env.CONV_NODE_FLAGS.split(/\s+/).filter(Boolean) : tortieBinNodeFlags();
 /** CONV_CPU_PROF=<dir>: every agent writes a V8 CPU profile to <dir>/<host>/ (diagnosis, not measurement). */
 const profFlags = (h: { name: string }): string[] =>
   process.env.CONV_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.CONV_CPU_PROF, h.name)}`] : [];

@@ -33,7 +33,7 @@ const out = (x) => process.stdout.write(JSON.stringify(x) + '\\n');
 for await (const line of createInterface({ input: process.stdin })) {
   const msg = JSON.parse(line);
   try {
-    if (msg.op === 'apply') out({ ok: true, report: await dp.apply(msg.plan) });
+    if (msg.op === 'apply') out({ ok: true, report: await dp.apply(msg.plan, msg.opts ?? {}) });
     else if (msg.op === 'restart') { dp.close(); dp = createKernelDataplane(); out({ ok: true }); }
     else { dp.close(); out({ ok: true }); break; }
   } catch (e) { out({ ok: false, error: String(e?.stack ?? e) }); }
@@ -65,8 +65,8 @@ class Worker {
     return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string };
   }
 
-  async apply(plan: DataplanePlan): Promise<ApplyReport> {
-    const r = await this.request({ op: 'apply', plan });
+  async apply(plan: DataplanePlan, opts: { resync?: boolean } = {}): Promise<ApplyReport> {
+    const r = await this.request({ op: 'apply', plan, opts });
     if (!r.ok || !r.report) throw new Error(`apply failed: ${r.error}\n${this.stderr}`);
     return r.report;
   }
@@ -210,7 +210,9 @@ describe('dataplane on a real kernel (network namespaces)', { skip: whyNot() }, 
     a.exec(['bridge', 'fdb', 'add', '66:99:00:00:00:09', 'dst', '192.168.50.9', 'dev', 'vxlan.calico', 'self', 'permanent']);
     a.exec(['bridge', 'fdb', 'replace', B_MAC, 'dst', '192.168.50.8', 'dev', 'vxlan.calico', 'self', 'permanent']);
     const plan: DataplanePlan = { ...PLAN, routes: PLAN.routes.map((r) => (r.dst === '10.99.0.0/24' ? { dst: r.dst, type: 'blackhole' as const } : r)) };
-    const rep = await worker.apply(plan);
+    // Drift is found by a resync pass (the agent asks for one every 30 s).
+    const rep = await worker.apply(plan, { resync: true });
+    assert.equal(rep.pass, 'full');
     assert.deepEqual(rep.errors, []);
     assert.deepEqual(
       [rep.routes, rep.devices, rep.addresses, rep.neighbors, rep.fdb],
@@ -229,12 +231,29 @@ describe('dataplane on a real kernel (network namespaces)', { skip: whyNot() }, 
     assert.equal(a.exec(['ping', '-c', '1', '-W', '3', '10.244.2.0'], { check: false }).status, 0, 'tunnel still works');
   });
 
+  it('after a clean pass, a route learned and withdrawn is a route-only pass: in the kernel at once, nothing else touched', async () => {
+    assert.deepEqual((await worker.apply(PLAN, { resync: true })).errors, []);
+    const learned: DataplanePlan = { ...PLAN, routes: [...PLAN.routes, { dst: '10.244.7.0/26', type: 'unicast', gateway: '192.168.50.2' }] };
+    const add = await worker.apply(learned);
+    assert.deepEqual([add.pass, add.routes, add.errors], ['route-only', { added: 1, replaced: 0, deleted: 0 }, []]);
+    assert.ok(routes().some((r) => r.dst === '10.244.7.0/26' && r.gateway === '192.168.50.2' && r.protocol === '93'), JSON.stringify(routes()));
+    const del = await worker.apply(PLAN);
+    assert.deepEqual([del.pass, del.routes, del.errors], ['route-only', { added: 0, replaced: 0, deleted: 1 }, []]);
+    assert.ok(!routes().some((r) => r.dst === '10.244.7.0/26'));
+    // a route via an interface that is gone makes the route-only pass fail over to a full pass, which says why
+    const gone: DataplanePlan = { ...PLAN, routes: [...PLAN.routes, { dst: '10.244.8.0/26', type: 'unicast', gateway: '192.168.50.2', dev: 'nosuch0' }] };
+    const rep = await worker.apply(gone);
+    assert.equal(rep.pass, 'full');
+    assert.ok(rep.issues.some((i) => i.code === 'NO_SUCH_LINK'), JSON.stringify(rep.issues));
+    assert.deepEqual((await worker.apply(PLAN)).errors, []);
+  });
+
   it('MTU and MAC drift are fixed on the same device (the kernel flushes neighbours on a MAC change: re-added)', async () => {
     a.ip('link', 'set', 'vxlan.calico', 'mtu', '1400', 'address', '02:00:00:00:00:99');
     const index = (JSON.parse(a.ip('-j', 'link', 'show', 'vxlan.calico')) as { ifindex: number }[])[0]!.ifindex;
-    const rep = await worker.apply(PLAN);
+    const rep = await worker.apply(PLAN, { resync: true });
     assert.deepEqual(rep.errors, []);
-    assert.deepEqual([rep.devices, rep.neighbors.added, rep.routes.replaced], [{ created: 0, updated: 1, deleted: 0 }, 1, 1]);
+    assert.deepEqual([rep.devices, rep.neighbors.added], [{ created: 0, updated: 1, deleted: 0 }, 1]);
     const [link] = JSON.parse(a.ip('-j', 'link', 'show', 'vxlan.calico')) as { ifindex: number; mtu: number; address: string }[];
     assert.deepEqual([link!.ifindex, link!.mtu, link!.address], [index, 1450, A_MAC]);
     assert.equal(a.ip('neigh', 'show', 'dev', 'vxlan.calico').trim(), `10.244.2.0 lladdr ${B_MAC} PERMANENT`);
