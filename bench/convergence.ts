@@ -524,7 +524,8 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
     res.idleCpuCores = round((driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0) - cpuA) / 3, 3);
     log(`  ${target} ${topo} ${n}: ready in ${res.setupSeconds} s, RSS ${(res.rss.totalBytes / 1e6).toFixed(0)} MB total (${(res.rss.perDaemonMedianBytes / 1e6).toFixed(1)} MB median), idle CPU ${res.idleCpuCores} cores`);
 
-    const origins = topo === 'mesh' ? hosts : hosts.slice(2);
+    // CONV_QUIET_LAST=1: the last host is never an origin (profile a pure receiver).
+    const origins = (topo === 'mesh' ? hosts : hosts.slice(2)).slice(0, process.env.CONV_QUIET_LAST ? -1 : undefined);
     const foreign = new ForeignCpu([...driver.pids(), ...hosts.map((h) => h.mon.pid ?? 0)]);
     const pids = driver.pids();
     const perPid0 = pids.map((p) => procCpuSeconds(p) ?? 0);
