@@ -153,11 +153,7 @@ export class Agent extends EventEmitter {
     this.statusTimer = setInterval(() => void this.writeNodeStatuses().catch((e) => this.fail('CalicoNodeStatus update', e)), 1000);
     this.statusTimer.unref();
     // A full dataplane pass at least this often, even when nothing changed (drift repair).
-    this.checkTimer = setInterval(() => {
-      this.checkDue = true;
-      this.dataplaneLoop.trigger();
-    }, DATAPLANE_CHECK_MS);
-    this.checkTimer.unref();
+    this.scheduleCheck();
   }
 
   /** Refreshes the CalicoNodeStatus resources that ask about this node and are due. */
@@ -408,6 +404,20 @@ export class Agent extends EventEmitter {
   private checkDue = false;
   private checkTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * The periodic full comparison with the kernel, 15–45 s apart (30 s on average): agents started together (a
+   * node pool booting, a lab) must not all dump their kernels in the same second for ever after.
+   */
+  private scheduleCheck(): void {
+    if (this.stopped) return;
+    this.checkTimer = setTimeout(() => {
+      this.checkDue = true;
+      this.dataplaneLoop.trigger();
+      this.scheduleCheck();
+    }, DATAPLANE_CHECK_MS * (0.5 + Math.random()));
+    this.checkTimer.unref();
+  }
+
   private scheduleRetry(): void {
     if (this.retryTimer || this.stopped) return;
     this.retryTimer = setTimeout(() => {
@@ -493,7 +503,7 @@ export class Agent extends EventEmitter {
     if (this.readyTimer) clearTimeout(this.readyTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.checkTimer) clearTimeout(this.checkTimer);
     this.watcher?.close();
     await this.resyncLoop.idle();
     await this.dataplaneLoop.idle();
