@@ -13,6 +13,7 @@ import { AgentLab } from '../helpers/agent-lab.js';
 import { cleanupAll, skipReason, sleep, waitFor } from '../helpers/netns.js';
 import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
+import { meshOff, PEER_WITH_ROUTE_REFLECTORS as RR_PEER } from '../fixtures/seed-yaml.js';
 
 const skip = skipReason();
 
@@ -25,23 +26,7 @@ spec:
   blockSize: 26
   natOutgoing: false
 `;
-const MESH_OFF = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  logSeverityScreen: Info
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
-`;
-const RR_PEER = `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: peer-with-route-reflectors
-spec:
-  nodeSelector: all()
-  peerSelector: route-reflector == 'true'
-`;
+const MESH_OFF = meshOff(64512);
 
 async function makeReflector(lab: AgentLab, host: string): Promise<void> {
   await lab.tortie(['label', 'nodes', host, 'route-reflector=true']);

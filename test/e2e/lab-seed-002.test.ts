@@ -29,6 +29,7 @@ import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { isAlive, readState, teardown, type LabState } from '../../src/lab/state.js';
 import { skipReason, sleep, waitFor } from '../helpers/netns.js';
+import { meshOff, PEER_WITH_ROUTE_REFLECTORS as RR_PEER } from '../fixtures/seed-yaml.js';
 
 const skip =
   skipReason() ?? (existsSync('dist/cli/bin.js') && existsSync('dist/cni/bundle/main.js') ? undefined : 'dist/ not built (npm run build; scripts/test.sh does it)');
@@ -39,23 +40,7 @@ const NODE2 = '192.168.179.104';
 const HOSTS = { 'k8s-master': MASTER, 'k8s-node1': NODE1, 'k8s-node2': NODE2 } as const;
 type Host = keyof typeof HOSTS;
 
-const MESH_OFF = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  logSeverityScreen: Info
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
-`;
-const RR_PEER = `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: peer-with-route-reflectors
-spec:
-  nodeSelector: all()
-  peerSelector: route-reflector == 'true'
-`;
+const MESH_OFF = meshOff(64512);
 
 /** One lab: `tortie` against its datastore, `lab exec` output, pings, sessions. */
 class Lab {

@@ -27,6 +27,7 @@ import { isAlive, readState, teardown } from '../../src/lab/state.js';
 import { skipReason, waitFor } from '../helpers/netns.js';
 import { daemonSkipReason } from '../helpers/daemons.js';
 import { labCli } from '../helpers/lab-cli.js';
+import { meshOff } from '../fixtures/seed-yaml.js';
 
 const skip =
   skipReason() ??
@@ -36,15 +37,7 @@ const skip =
 const NAME = `s3-${process.pid}`;
 const HOSTS: Record<string, string> = { 'node-141': '10.2.98.141', 'node-142': '10.2.98.142', 'node-143': '10.2.98.143', 'node-152': '10.2.98.152' };
 
-const BGP_LOCAL = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  logSeverityScreen: Info
-  nodeToNodeMeshEnabled: false
-  asNumber: 63400
-`;
+const BGP_LOCAL = meshOff(63400);
 const BGP_PEER = `apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata:
