@@ -295,3 +295,144 @@ test('a conflict that never ends hits the retry bound with a clear error and lea
   assert.equal(attempts, 5);
   assert.deepEqual((await kv.list('/calico/ipam/')).pairs.map((p) => [p.key, p.value]), before, 'no handle, no allocation, nothing half-written');
 });
+
+/** Counts the datastore writes (each one commit, each one wake-up of every watcher) and what they were. */
+function countWrites(kv: MemoryBackend): { writes: string[] } {
+  const seen = { writes: [] as string[] };
+  for (const m of ['create', 'update', 'apply', 'delete'] as const) {
+    const real = (kv[m] as (...a: unknown[]) => Promise<unknown>).bind(kv);
+    (kv as unknown as Record<string, unknown>)[m] = (key: string, ...rest: unknown[]) => {
+      seen.writes.push(`${m} ${key}`);
+      return real(key, ...rest);
+    };
+  }
+  const realTxn = kv.txn.bind(kv);
+  kv.txn = (ops) => {
+    seen.writes.push(`txn ${ops.map((o) => `${o.op} ${o.key}`).join(', ')}`);
+    return realTxn(ops);
+  };
+  return seen;
+}
+
+test('a new block is claimed and assigned from in one transaction (affinity confirmed, block, handle): no watcher sees a pending affinity', async () => {
+  const { client, ipam } = await setup([{ name: 'p', cidr: '10.0.0.0/24' }]);
+  const kv = client.kv as MemoryBackend;
+  const from = await kv.revision();
+  const seen = countWrites(kv);
+  const r = await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'h1' });
+  const block = r.v4.ips[0]!.block.toString();
+  const bk = `/calico/ipam/v2/assignment/ipv4/block/${block.replace('/', '-')}`;
+  const ak = `/calico/ipam/v2/host/a/ipv4/block/${block.replace('/', '-')}`;
+  assert.deepEqual(seen.writes, [`txn create ${ak}, create ${bk}, create /calico/ipam/v2/handle/h1`]);
+  const events: { key: string; value?: string }[] = [];
+  const w = kv.watch('/calico/ipam/', from);
+  for await (const batch of w) {
+    events.push(...batch.map((e) => ({ key: e.key, value: e.value })));
+    if (events.length >= 3) break;
+  }
+  w.close();
+  const affinityStates = events.filter((e) => e.key === ak).map((e) => JSON.parse(e.value!).state);
+  assert.deepEqual(affinityStates, ['confirmed']);
+});
+
+test('a claim that finds the block created meanwhile takes another one and leaves no affinity behind', async () => {
+  const { client, ipam } = await setup([{ name: 'p', cidr: '10.0.0.0/25' }]);
+  const kv = client.kv as MemoryBackend;
+  const other = new Ipam(client, { backoff: async () => undefined });
+  const realTxn = kv.txn.bind(kv);
+  let raced: string | undefined;
+  kv.txn = async (ops) => {
+    const claim = ops.find((o) => o.op === 'create' && o.key.includes('/assignment/'));
+    if (!raced && claim) {
+      // b claims the very block a is about to create
+      raced = claim.key;
+      kv.txn = realTxn;
+      const cidr = Prefix.parse(claim.key.split('/').pop()!.replace('-', '/'));
+      await other.assignIP({ ip: cidr.nth(1), hostname: 'b' });
+    }
+    return realTxn(ops);
+  };
+  const r = await ipam.autoAssign({ num4: 1, hostname: 'a' });
+  assert.ok(raced);
+  assert.equal(r.v4.ips.length, 1);
+  const got = r.v4.ips[0]!.block.toString();
+  assert.notEqual(`/calico/ipam/v2/assignment/ipv4/block/${got.replace('/', '-')}`, raced, 'a went on to another block');
+  const affs = (await ipam.store.listAffinities({ type: 'host', name: 'a' })).map((x) => `${x.value.cidr} ${x.value.state}`);
+  assert.deepEqual(affs, [`${got} confirmed`]);
+});
+
+test('releasing a block affinity is one transaction: empty block and affinity go together; a used block stays ownerless', async () => {
+  const { client, ipam } = await setup([{ name: 'p', cidr: '10.0.0.0/24' }]);
+  const kv = client.kv as MemoryBackend;
+  const owner = { type: 'host' as const, name: 'a' };
+  const r = await ipam.autoAssign({ num4: 2, hostname: 'a' });
+  const [x, y] = r.v4.ips;
+  const cidr = x!.block;
+  await ipam.releaseIPs([{ ip: x!.ip }]);
+  let seen = countWrites(kv);
+  await ipam.releaseBlockAffinity(owner, cidr);
+  assert.equal(seen.writes.length, 1);
+  assert.match(seen.writes[0]!, /^txn update \/calico\/ipam\/v2\/assignment\/ipv4\/block\/\S+, delete \/calico\/ipam\/v2\/host\/a\/ipv4\/block\//);
+  const kept = (await ipam.store.getBlock(cidr))!;
+  assert.equal(kept.value.data.affinity, null);
+  assert.deepEqual((await ipam.ipsByHandle('nope')).length, 0);
+  assert.equal(await ipam.store.getAffinity(owner, cidr), undefined);
+  assert.ok((await ipam.assignment(y!.ip))!, 'the address in use stays assigned');
+
+  const r2 = await ipam.autoAssign({ num4: 1, hostname: 'a' });
+  const c2 = r2.v4.ips[0]!.block;
+  await ipam.releaseIPs([{ ip: r2.v4.ips[0]!.ip }]);
+  seen = countWrites(kv);
+  await ipam.releaseBlockAffinity(owner, c2, { requireEmpty: true });
+  assert.equal(seen.writes.length, 1);
+  assert.match(seen.writes[0]!, /^txn delete \/calico\/ipam\/v2\/assignment\/ipv4\/block\/\S+, delete \/calico\/ipam\/v2\/host\/a\/ipv4\/block\//);
+  assert.equal(await ipam.store.getBlock(c2), undefined);
+  assert.equal(await ipam.store.getAffinity(owner, c2), undefined);
+});
+
+test('a release whose affinity vanished meanwhile still frees the block; a block written meanwhile is a conflict, nothing half-done', async () => {
+  const { client, ipam } = await setup([{ name: 'p', cidr: '10.0.0.0/24' }]);
+  const kv = client.kv as MemoryBackend;
+  const owner = { type: 'host' as const, name: 'a' };
+  const r = await ipam.autoAssign({ num4: 1, hostname: 'a' });
+  const cidr = r.v4.ips[0]!.block;
+  await ipam.releaseIPs([{ ip: r.v4.ips[0]!.ip }]);
+  const realTxn = kv.txn.bind(kv);
+  kv.txn = async (ops) => {
+    kv.txn = realTxn;
+    await kv.delete(ops[1]!.key); // someone else removed the affinity
+    return realTxn(ops);
+  };
+  await ipam.releaseBlockAffinity(owner, cidr);
+  assert.equal(await ipam.store.getBlock(cidr), undefined);
+
+  const r2 = await ipam.autoAssign({ num4: 1, hostname: 'a' });
+  const c2 = r2.v4.ips[0]!.block;
+  await ipam.releaseIPs([{ ip: r2.v4.ips[0]!.ip }]);
+  kv.txn = async (ops) => {
+    kv.txn = realTxn;
+    await ipam.assignIP({ ip: c2.nth(5), hostname: 'a' }); // the block is written meanwhile
+    return realTxn(ops);
+  };
+  await assert.rejects(ipam.releaseBlockAffinity(owner, c2), { code: 'UPDATE_CONFLICT' });
+  assert.equal((await ipam.store.getAffinity(owner, c2))?.value.state, 'confirmed', 'affinity kept');
+  assert.equal((await ipam.store.getBlock(c2))!.value.data.affinity, 'host:a', 'block kept, still ours');
+});
+
+test('a claim whose handle exists already counts the new block in it (handle re-read, CAS), in the same single write', async () => {
+  const { client, ipam } = await setup([{ name: 'p', cidr: '10.0.0.0/24' }]);
+  const kv = client.kv as MemoryBackend;
+  const ra = await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'shared' });
+  const seen = countWrites(kv);
+  const rb = await ipam.autoAssign({ num4: 2, hostname: 'b', handle: 'shared' });
+  assert.equal(rb.v4.ips.length, 2);
+  const [ba, bb] = [ra.v4.ips[0]!.block.toString(), rb.v4.ips[0]!.block.toString()];
+  assert.notEqual(ba, bb);
+  assert.deepEqual((await ipam.store.getHandle('shared'))!.value.block, { [ba]: 1, [bb]: 2 });
+  // the first try created the handle and failed as a whole; the second updated it
+  assert.equal(seen.writes.length, 2);
+  assert.match(seen.writes[0]!, /create \/calico\/ipam\/v2\/handle\/shared$/);
+  assert.match(seen.writes[1]!, /update \/calico\/ipam\/v2\/handle\/shared$/);
+  assert.equal((await ipam.store.listAffinities({ type: 'host', name: 'b' })).length, 1);
+  assert.deepEqual(new Set((await ipam.ipsByHandle('shared')).map(String)), new Set([...ra.v4.ips, ...rb.v4.ips].map((x) => x.ip.toString())));
+});

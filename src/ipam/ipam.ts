@@ -28,7 +28,7 @@ import type { Resource } from '../api/meta.js';
 import { AllocationBlock, AddressInUseError, NO_RESERVATIONS, type AddressFilter, type AllocationAttribute } from './block.js';
 import { getIPAMConfig, ipamConfigOf, type IPAMConfig } from './config.js';
 import { blockForIP, blockWalk, poolForIP, poolFromResource, poolSelectsNode, Reservations, type AllowedUse, type Pool } from './pools.js';
-import { IpamStore, affinityPrefix, affinityString, blockKey, checkKeySegment, handleKey, type Affinity, type Handle, type Owner, type Versioned } from './store.js';
+import { IpamStore, affinityKey, affinityPrefix, affinityString, blockKey, checkKeySegment, handleKey, type Affinity, type Handle, type Owner, type Versioned } from './store.js';
 
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
 /** libcalico-go `datastoreRetries`. */
@@ -261,7 +261,7 @@ export class Ipam {
         out.error = new IpamError('MAX_RETRIES', MAX_RETRIES_MESSAGE);
         return out;
       }
-      let found: { block: Versioned<AllocationBlock>; newlyClaimed: boolean } | undefined;
+      let found: Found;
       try {
         found = await this.findOrClaimBlock(config, owner, pools, remaining, reservations, owned < maxBlocks, pre.blocks);
       } catch (e) {
@@ -280,9 +280,24 @@ export class Ipam {
         }
         throw e;
       }
-      if (found.newlyClaimed) owned++;
       let got: { ip: IP; block: Prefix }[];
       try {
+        if ('fresh' in found) {
+          // A block nobody has: claimed and assigned from in one write.
+          const r = await this.claimAndAssign(found.fresh, owner, num - out.ips.length, args.handle, args.attrs, reservations);
+          if (r === 'taken') continue; // another host created it first: find another
+          if (r === 'have-affinity') {
+            const b = await this.claimTwoPhase(owner, found.fresh);
+            if (!b) continue;
+            found = { block: b, newlyClaimed: true };
+          } else {
+            owned++;
+            out.ips.push(...r);
+            if (r.length) this.hints.set(`${affinityString(owner)}/${version}`, found.fresh);
+            continue;
+          }
+        }
+        if (found.newlyClaimed) owned++;
         got = await this.assignFromBlock(found.block, num - out.ips.length, args.handle, args.attrs, owner, config.strictAffinity, reservations);
       } catch (e) {
         // What was assigned so far is the caller's to keep or release: return it with the reason.
@@ -292,7 +307,7 @@ export class Ipam {
         return out;
       }
       out.ips.push(...got);
-      if (got.length) this.hints.set(`${affinityString(owner)}/${version}`, found.block.value.prefix);
+      if (got.length) this.hints.set(`${affinityString(owner)}/${version}`, (found as { block: Versioned<AllocationBlock> }).block.value.prefix);
     }
 
     // Borrowing: addresses from any block with room, whoever owns it.
@@ -322,7 +337,7 @@ export class Ipam {
    * The next block to assign from: one of `remaining` (this host's, popped as tried) with a free
    * address, else a newly claimed one. Throws NoFreeBlocks / BlockLimit.
    */
-  private async findOrClaimBlock(config: IPAMConfig, owner: Owner, pools: Pool[], remaining: Versioned<Affinity>[], reservations: AddressFilter, allowNewClaim: boolean, blocks: Map<string, Versioned<AllocationBlock> | undefined>): Promise<{ block: Versioned<AllocationBlock>; newlyClaimed: boolean }> {
+  private async findOrClaimBlock(config: IPAMConfig, owner: Owner, pools: Pool[], remaining: Versioned<Affinity>[], reservations: AddressFilter, allowNewClaim: boolean, blocks: Map<string, Versioned<AllocationBlock> | undefined>): Promise<Found> {
     const mine = affinityString(owner);
     while (remaining.length) {
       const listed = remaining.shift()!;
@@ -349,13 +364,10 @@ export class Ipam {
     if (!allowNewClaim) throw new BlockLimit();
     if (!config.autoAllocateBlocks) throw new NoFreeBlocks();
     for (let attempt = 0; attempt < this.retries; attempt++) {
-      const cidr = await this.findUsableBlock(owner, pools, reservations);
-      for (let inner = 0; inner < this.retries; inner++) {
-        const b = await this.attemptBlock(inner, async () => this.blockFromAffinity(await this.pendingAffinity(owner, cidr)));
-        if (b === 'retry') continue;
-        if (b === 'give-up') break;
-        return { block: b, newlyClaimed: true };
-      }
+      const { cidr, exists } = await this.findUsableBlock(owner, pools, reservations);
+      if (!exists) return { fresh: cidr };
+      const b = await this.claimTwoPhase(owner, cidr);
+      if (b) return { block: b, newlyClaimed: true };
       await this.backoff(attempt);
     }
     throw new IpamError('MAX_RETRIES', MAX_RETRIES_MESSAGE);
@@ -380,7 +392,7 @@ export class Ipam {
    * has no block yet or is already this host's with room; else an empty block of another host
    * whose claim is at least a minute old, taken back from it.
    */
-  private async findUsableBlock(owner: Owner, pools: Pool[], reservations: AddressFilter): Promise<Prefix> {
+  private async findUsableBlock(owner: Owner, pools: Pool[], reservations: AddressFilter): Promise<{ cidr: Prefix; exists: boolean }> {
     const existing = new Map<string, Versioned<AllocationBlock>>();
     const versions = new Set(pools.map((p) => p.cidr.version));
     for (const v of versions) for (const b of await this.store.listBlocks(v)) existing.set(b.value.cidr, b);
@@ -390,9 +402,9 @@ export class Ipam {
       for (const cidr of blockWalk(p, owner.name)) {
         if (reservations.matchesWholePrefix(cidr)) continue;
         const b = existing.get(cidr.toString());
-        if (!b) return cidr;
+        if (!b) return { cidr, exists: false };
         const free = b.value.numFree(reservations);
-        if (b.value.data.affinity === mine && free > 0) return cidr;
+        if (b.value.data.affinity === mine && free > 0) return { cidr, exists: true };
         if (b.value.isEmpty() && free > 0) emptyOthers.push(b);
       }
     }
@@ -408,9 +420,51 @@ export class Ipam {
       } catch {
         continue;
       }
-      return b.value.prefix;
+      return { cidr: b.value.prefix, exists: false };
     }
     throw new NoFreeBlocks();
+  }
+
+  /**
+   * Claims a block nobody has created and takes up to `num` addresses of it, in one transaction:
+   * our affinity (confirmed), the block with it and the addresses, and the handle's count. Calico
+   * writes these one after another (affinity pending → block → affinity confirmed → block with the
+   * addresses → handle), the order a store without transactions needs; with one transaction no
+   * reader ever sees a claim half-done, and every watcher wakes once instead of five times.
+   * 'taken' when another writer created the block first, 'have-affinity' when an affinity of ours
+   * for it is there already (left by a claim that died: the two-phase path deals with it).
+   */
+  private async claimAndAssign(cidr: Prefix, owner: Owner, num: number, handle: string | undefined, attrs: Record<string, string> | undefined, reservations: AddressFilter): Promise<{ ip: IP; block: Prefix }[] | 'taken' | 'have-affinity'> {
+    const fresh = AllocationBlock.create(cidr, { affinity: affinityString(owner), claimTime: this.now() });
+    let handleNow: Versioned<Handle> | undefined;
+    for (let attempt = 0; attempt < this.retries; attempt++) {
+      const b = fresh.clone();
+      const ords = b.autoAssign(num, handle, attrs, reservations);
+      try {
+        await this.store.createBlockWithAffinity(b, owner, handle !== undefined && ords.length ? { id: handle, delta: ords.length, current: handleNow } : undefined);
+        return ords.map((o) => ({ ip: b.ip(o), block: b.prefix }));
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        const id = (e as { id?: string }).id;
+        if (id === blockKey(cidr)) return 'taken';
+        if (id === affinityKey(owner, cidr)) return 'have-affinity';
+        if (handle === undefined || id !== handleKey(handle)) throw e;
+        await this.backoff(attempt);
+        handleNow = await this.store.getHandle(handle);
+      }
+    }
+    throw new IpamError('MAX_RETRIES', MAX_RETRIES_MESSAGE);
+  }
+
+  /** Calico's claim (pending affinity → block → confirmed); undefined when the block is not ours to have. */
+  private async claimTwoPhase(owner: Owner, cidr: Prefix): Promise<Versioned<AllocationBlock> | undefined> {
+    for (let inner = 0; inner < this.retries; inner++) {
+      const b = await this.attemptBlock(inner, async () => this.blockFromAffinity(await this.pendingAffinity(owner, cidr)));
+      if (b === 'retry') continue;
+      if (b === 'give-up') return undefined;
+      return b;
+    }
+    return undefined;
   }
 
   /** Creates our affinity as pending, or sets an existing unconfirmed one to pending. */
@@ -708,32 +762,40 @@ export class Ipam {
   // --- affinities ----------------------------------------------------------------------------
 
   /**
-   * Gives up an owner's claim on a block (libcalico-go `releaseBlockAffinity`): affinity →
-   * pendingDeletion, then the block is deleted when empty or left without affinity, then the
-   * affinity goes. `requireEmpty` refuses a block with addresses in use.
+   * Gives up an owner's claim on a block (libcalico-go `releaseBlockAffinity`): the block is
+   * deleted when empty or left without affinity, and the affinity goes — in one transaction, with
+   * CAS on both as read (Calico marks the affinity pendingDeletion first, then writes the block, then
+   * deletes the affinity: three writes a store without transactions needs). `requireEmpty` refuses
+   * a block with addresses in use.
    */
   async releaseBlockAffinity(owner: Owner, cidr: Prefix, opts: { requireEmpty?: boolean; sequenceNumber?: string } = {}): Promise<void> {
-    const aff = await this.store.getAffinity(owner, cidr);
-    const cur = await this.store.getBlock(cidr);
-    if (!cur) {
-      if (aff) await this.store.deleteAffinity(aff);
-      return;
+    for (let attempt = 0; ; attempt++) {
+      const { aff, block: cur } = await this.store.getAffinityAndBlock(owner, cidr);
+      if (!cur) {
+        if (aff) await this.store.deleteAffinity(aff);
+        return;
+      }
+      if (opts.sequenceNumber !== undefined && opts.sequenceNumber !== cur.value.data.sequenceNumber) throw new BlockChanged();
+      if (cur.value.data.affinity !== null && cur.value.data.affinity !== affinityString(owner)) {
+        if (aff) await this.store.deleteAffinity(aff);
+        throw new BlockClaimConflict(`block ${cidr.toString()} belongs to ${cur.value.data.affinity}`);
+      }
+      if (opts.requireEmpty && !cur.value.isEmpty()) throw new BlockNotEmpty();
+      let kept: AllocationBlock | undefined;
+      if (!cur.value.isEmpty()) {
+        kept = cur.value.clone();
+        kept.data.affinity = null;
+        delete kept.data.affinity_claim_time;
+      }
+      try {
+        await this.store.releaseBlockAndAffinity({ key: cidr, value: kept, revision: cur.revision }, aff);
+        return;
+      } catch (e) {
+        // The affinity went meanwhile (another release): read again, the block alone is left to do.
+        if (aff && attempt < this.retries && isDatastoreError(e, 'NOT_FOUND') && (e as { id?: string }).id === affinityKey(owner, cidr)) continue;
+        throw e;
+      }
     }
-    if (opts.sequenceNumber !== undefined && opts.sequenceNumber !== cur.value.data.sequenceNumber) throw new BlockChanged();
-    if (cur.value.data.affinity !== null && cur.value.data.affinity !== affinityString(owner)) {
-      if (aff) await this.store.deleteAffinity(aff);
-      throw new BlockClaimConflict(`block ${cidr.toString()} belongs to ${cur.value.data.affinity}`);
-    }
-    if (opts.requireEmpty && !cur.value.isEmpty()) throw new BlockNotEmpty();
-    const marked = aff ? await this.store.updateAffinity(aff, 'pendingDeletion') : undefined;
-    if (cur.value.isEmpty()) await this.store.deleteBlock(cur);
-    else {
-      const b = cur.value.clone();
-      b.data.affinity = null;
-      delete b.data.affinity_claim_time;
-      await this.store.updateBlock({ value: b, revision: cur.revision });
-    }
-    if (marked) await this.store.deleteAffinity(marked);
   }
 
   private async releaseBlockAffinityRetrying(owner: Owner, cidr: Prefix, requireEmpty: boolean): Promise<void> {
@@ -789,6 +851,9 @@ export class Ipam {
     }
   }
 }
+
+/** What findOrClaimBlock found: a block to assign from, or a CIDR nobody has (claimed together with the assignment). */
+type Found = { block: Versioned<AllocationBlock>; newlyClaimed: boolean } | { fresh: Prefix };
 
 class NoFreeBlocks extends Error {}
 class BlockLimit extends Error {}

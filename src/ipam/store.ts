@@ -13,7 +13,7 @@
  */
 import { Prefix } from '../net/index.js';
 import { isDatastoreError } from '../datastore/errors.js';
-import type { KVBackend, KVPair } from '../datastore/kv.js';
+import type { KVBackend, KVPair, TxnOp } from '../datastore/kv.js';
 import { AllocationBlock, BlockFormatError, decodeBlock, encodeBlock } from './block.js';
 
 export const IPAM_ROOT = '/calico/ipam/v2/';
@@ -200,17 +200,44 @@ export class IpamStore {
   async updateBlockAndHandle(v: Versioned<AllocationBlock>, handle: { id: string; delta: number; current: Versioned<Handle> | undefined }): Promise<Versioned<AllocationBlock>> {
     v.value.bumpSequence();
     const key = blockKey(v.value.prefix);
-    const cidr = v.value.prefix.toString();
-    const hk = handleKey(handle.id);
-    const cur = handle.current;
-    const counts = { ...(cur?.value.block ?? {}) };
-    counts[cidr] = (counts[cidr] ?? 0) + handle.delta;
-    const hv = encodeHandle({ id: handle.id, block: counts });
-    const [written] = await this.kv.txn([
-      { op: 'update', key, value: encodeBlock(v.value), revision: v.revision },
-      cur ? { op: 'update', key: hk, value: hv, revision: cur.revision } : { op: 'create', key: hk, value: hv },
-    ]);
+    const [written] = await this.kv.txn([{ op: 'update', key, value: encodeBlock(v.value), revision: v.revision }, handleOp(v.value.prefix, handle)]);
     return this.remember(key, { value: v.value, revision: written!.revision });
+  }
+
+  /**
+   * Claims a block nobody has created yet, in one transaction: the owner's affinity, already
+   * confirmed, the block carrying it (with whatever it already has assigned) and, when given, the
+   * handle's count of its addresses (created when `handle.current` is undefined, else CAS).
+   * AlreadyExistsError names the affinity's key when the owner has an affinity for the CIDR already
+   * (checked first), the block's key when someone created the block first; nothing is written then.
+   */
+  async createBlockWithAffinity(b: AllocationBlock, owner: Owner, handle?: { id: string; delta: number; current: Versioned<Handle> | undefined }): Promise<{ block: Versioned<AllocationBlock>; affinity: Versioned<Affinity> }> {
+    const key = blockKey(b.prefix);
+    const a: Affinity = { owner, cidr: b.prefix, state: 'confirmed' };
+    const ops: TxnOp[] = [
+      { op: 'create', key: affinityKey(owner, b.prefix), value: encodeAffinity(a) },
+      { op: 'create', key, value: encodeBlock(b) },
+    ];
+    if (handle) ops.push(handleOp(b.prefix, handle));
+    const [aff, blk] = await this.kv.txn(ops);
+    return { block: this.remember(key, { value: b, revision: blk!.revision }), affinity: { value: a, revision: aff!.revision } };
+  }
+
+  /**
+   * Gives a block up in one transaction: deletes it (`b.value` undefined) or writes it (CAS on
+   * `b.revision` either way), and deletes the affinity (CAS) when there is one.
+   */
+  async releaseBlockAndAffinity(b: { key: Prefix; value?: AllocationBlock; revision: string }, aff: Versioned<Affinity> | undefined): Promise<void> {
+    const key = blockKey(b.key);
+    const ops: TxnOp[] = [];
+    if (b.value) {
+      b.value.bumpSequence();
+      ops.push({ op: 'update', key, value: encodeBlock(b.value), revision: b.revision });
+    } else ops.push({ op: 'delete', key, revision: b.revision });
+    if (aff) ops.push({ op: 'delete', key: affinityKey(aff.value.owner, aff.value.cidr), revision: aff.revision });
+    const [written] = await this.kv.txn(ops);
+    if (b.value) this.remember(key, { value: b.value, revision: written!.revision });
+    else this.blocks.delete(key);
   }
 
   async deleteBlock(v: Versioned<AllocationBlock>): Promise<void> {
@@ -229,6 +256,16 @@ export class IpamStore {
       if (notFound(e)) return undefined;
       throw e;
     }
+  }
+
+  /** An owner's affinity for a block and the block, read together (one round trip, one snapshot). */
+  async getAffinityAndBlock(owner: Owner, cidr: Prefix): Promise<{ aff?: Versioned<Affinity>; block?: Versioned<AllocationBlock> }> {
+    const bk = blockKey(cidr);
+    const { results } = await this.kv.readMany([{ key: affinityKey(owner, cidr) }, { key: bk }]);
+    const [a] = results[0]!;
+    const [b] = results[1]!;
+    if (!b) this.blocks.delete(bk);
+    return { aff: a ? { value: decodeAffinity(a), revision: a.revision } : undefined, block: b ? this.blockFromPair(b) : undefined };
   }
 
   /** One owner's affinities (of one IP version), or everyone's. */
@@ -299,4 +336,15 @@ export class IpamStore {
   async deleteHandle(v: Versioned<Handle>): Promise<void> {
     await this.kv.delete(handleKey(v.value.id), v.revision);
   }
+}
+
+/** The write that adds `delta` addresses of `block` to a handle's count: create, or update with CAS. */
+function handleOp(block: Prefix, handle: { id: string; delta: number; current: Versioned<Handle> | undefined }): TxnOp {
+  const cidr = block.toString();
+  const hk = handleKey(handle.id);
+  const cur = handle.current;
+  const counts = { ...(cur?.value.block ?? {}) };
+  counts[cidr] = (counts[cidr] ?? 0) + handle.delta;
+  const hv = encodeHandle({ id: handle.id, block: counts });
+  return cur ? { op: 'update', key: hk, value: hv, revision: cur.revision } : { op: 'create', key: hk, value: hv };
 }
