@@ -179,6 +179,30 @@ describe('sqlite backend specifics', () => {
     }
   });
 
+  it('a file event that comes before the commit is visible is followed up: the write arrives without another event or the poll', async () => {
+    const path = file();
+    const writer = SqliteBackend.open(path);
+    // No file watch and a poll far away: only the follow-up of the (simulated) event can find the write.
+    const reader = SqliteBackend.open(path, { pollMs: 10_000, watchFile: false });
+    try {
+      const s = reader.watch('/w/', await reader.revision());
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = Date.now();
+      // inotify saw the commit's last -wal write; SQLite publishes the commit only afterwards.
+      (reader as unknown as { fileEvent(): void }).fileEvent();
+      await new Promise((r) => setImmediate(r)); // that wake-up's read found nothing new
+      await writer.create('/w/late', 'x'); // now the commit is visible, and no event follows
+      const [e] = await take(s, 1);
+      assert.equal(e!.key, '/w/late');
+      const ms = Date.now() - t0;
+      assert.ok(ms < 1000, `the follow-up took ${ms} ms`);
+      s.close();
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   it('trims history beyond historyLimit: older snapshots and watches are CompactedError', async () => {
     const kv = SqliteBackend.open(file(), { historyLimit: 3 });
     try {

@@ -26,6 +26,11 @@
  *    too. The poll stays as the safety net — every `watchedPollMs` (250 ms) while the file is
  *    watched, so a missed event only costs latency; every `pollMs` (20 ms) when it cannot be
  *    watched. (A 20 ms poll in every agent of a 50-node cluster was 0.27 CPU cores doing nothing.)
+ *  - A commit's last write to the `-wal` file comes just BEFORE SQLite publishes the commit (in the
+ *    `-shm` index, which inotify does not see): a woken watcher can read before it is visible and
+ *    then hear nothing more. A wake-up that finds no new revision therefore looks again
+ *    RECHECK_MS later (2, 10, 50 ms) — without it a lone write (a block claimed in one transaction)
+ *    waited for the 250 ms poll whenever the writer was preempted between the two steps.
  *  - `reopen()` swaps the connection in place: streams opened on the old one fail with
  *    UnavailableError and the resilient watcher (which holds this object) reopens on the new one.
  *  - Keys compare as SQLite TEXT (bytes of UTF-8), which is etcd's order too.
@@ -55,6 +60,8 @@ export interface SqliteBackendOptions {
 const SCHEMA_VERSION = 1;
 /** SQLite's blocking busy wait; longer waits are asynchronous retries. */
 const SYNC_BUSY_MS = 20;
+/** After a file event that found no new revision, look again this much later (each in turn). */
+const RECHECK_MS = [2, 10, 50];
 /** Most change rows one stream reads per poll. */
 const BATCH_LIMIT = 1000;
 
@@ -145,6 +152,9 @@ export class SqliteBackend implements KVBackend {
   private timer: NodeJS.Timeout | undefined;
   private fileWatcher: FSWatcher | undefined;
   private tickQueued = false;
+  /** Index into RECHECK_MS while a file event has not yet shown a new revision. */
+  private recheck: number | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   private constructor(path: string, opts: SqliteBackendOptions) {
     this.path = resolve(path);
@@ -395,7 +405,7 @@ export class SqliteBackend implements KVBackend {
     if (this.timer) return;
     if (this.watchFile && !this.fileWatcher) {
       try {
-        this.fileWatcher = fsWatch(`${this.path}-wal`, { persistent: false }, () => this.kick());
+        this.fileWatcher = fsWatch(`${this.path}-wal`, { persistent: false }, () => this.fileEvent());
         this.fileWatcher.on('error', () => {
           // The watch broke (the file went away): poll fast again.
           this.fileWatcher?.close();
@@ -418,6 +428,9 @@ export class SqliteBackend implements KVBackend {
   private stopPolling(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    clearTimeout(this.recheckTimer);
+    this.recheckTimer = undefined;
+    this.recheck = undefined;
     this.fileWatcher?.close();
     this.fileWatcher = undefined;
   }
@@ -425,6 +438,26 @@ export class SqliteBackend implements KVBackend {
   private dropStream(s: Stream): void {
     this.streams.delete(s);
     if (this.streams.size === 0) this.stopPolling();
+  }
+
+  /** The `-wal` file changed: poll now, and again shortly if the commit is not visible yet. */
+  private fileEvent(): void {
+    this.recheck = 0;
+    this.kick();
+  }
+
+  /** A wake-up found no new revision: look again after the next RECHECK_MS step, if any is left. */
+  private scheduleRecheck(): void {
+    if (this.recheck === undefined || this.recheckTimer) return;
+    const ms = RECHECK_MS[this.recheck++];
+    if (ms === undefined) {
+      this.recheck = undefined;
+      return;
+    }
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.tick();
+    }, ms);
   }
 
   /** Polls soon (coalesced), e.g. right after a local write. */
@@ -445,7 +478,11 @@ export class SqliteBackend implements KVBackend {
     let more = false;
     try {
       const head = c.meta('revision'); // cheap: most ticks stop here
-      if (![...this.streams].some((s) => s.last < head)) return;
+      if (![...this.streams].some((s) => s.last < head)) {
+        this.scheduleRecheck();
+        return;
+      }
+      this.recheck = undefined;
       deliveries = c.read(() => {
         const now = c.meta('revision');
         const compacted = c.meta('compacted');
