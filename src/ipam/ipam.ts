@@ -280,25 +280,28 @@ export class Ipam {
         }
         throw e;
       }
+      let block: Versioned<AllocationBlock>;
       let got: { ip: IP; block: Prefix }[];
       try {
         if ('fresh' in found) {
           // A block nobody has: claimed and assigned from in one write.
           const r = await this.claimAndAssign(found.fresh, owner, num - out.ips.length, args.handle, args.attrs, reservations);
           if (r === 'taken') continue; // another host created it first: find another
-          if (r === 'have-affinity') {
-            const b = await this.claimTwoPhase(owner, found.fresh);
-            if (!b) continue;
-            found = { block: b, newlyClaimed: true };
-          } else {
+          if (r !== 'have-affinity') {
             owned++;
             out.ips.push(...r);
             if (r.length) this.hints.set(`${affinityString(owner)}/${version}`, found.fresh);
             continue;
           }
+          const b = await this.claimTwoPhase(owner, found.fresh);
+          if (!b) continue;
+          block = b;
+          owned++;
+        } else {
+          block = found.block;
+          if (found.newlyClaimed) owned++;
         }
-        if (found.newlyClaimed) owned++;
-        got = await this.assignFromBlock(found.block, num - out.ips.length, args.handle, args.attrs, owner, config.strictAffinity, reservations);
+        got = await this.assignFromBlock(block, num - out.ips.length, args.handle, args.attrs, owner, config.strictAffinity, reservations);
       } catch (e) {
         // What was assigned so far is the caller's to keep or release: return it with the reason.
         if (!(e instanceof IpamError)) throw e;
@@ -307,7 +310,7 @@ export class Ipam {
         return out;
       }
       out.ips.push(...got);
-      if (got.length) this.hints.set(`${affinityString(owner)}/${version}`, (found as { block: Versioned<AllocationBlock> }).block.value.prefix);
+      if (got.length) this.hints.set(`${affinityString(owner)}/${version}`, block.value.prefix);
     }
 
     // Borrowing: addresses from any block with room, whoever owns it.

@@ -211,16 +211,15 @@ export class IpamStore {
    * AlreadyExistsError names the affinity's key when the owner has an affinity for the CIDR already
    * (checked first), the block's key when someone created the block first; nothing is written then.
    */
-  async createBlockWithAffinity(b: AllocationBlock, owner: Owner, handle?: { id: string; delta: number; current: Versioned<Handle> | undefined }): Promise<{ block: Versioned<AllocationBlock>; affinity: Versioned<Affinity> }> {
+  async createBlockWithAffinity(b: AllocationBlock, owner: Owner, handle?: { id: string; delta: number; current: Versioned<Handle> | undefined }): Promise<Versioned<AllocationBlock>> {
     const key = blockKey(b.prefix);
-    const a: Affinity = { owner, cidr: b.prefix, state: 'confirmed' };
     const ops: TxnOp[] = [
-      { op: 'create', key: affinityKey(owner, b.prefix), value: encodeAffinity(a) },
+      { op: 'create', key: affinityKey(owner, b.prefix), value: encodeAffinity({ owner, cidr: b.prefix, state: 'confirmed' }) },
       { op: 'create', key, value: encodeBlock(b) },
     ];
     if (handle) ops.push(handleOp(b.prefix, handle));
-    const [aff, blk] = await this.kv.txn(ops);
-    return { block: this.remember(key, { value: b, revision: blk!.revision }), affinity: { value: a, revision: aff!.revision } };
+    const [, blk] = await this.kv.txn(ops);
+    return this.remember(key, { value: b, revision: blk!.revision });
   }
 
   /**
