@@ -27,7 +27,7 @@ import type { BgpPlan, DataplanePlan, HostFacts, LearnedRoute, PlannedPeer, Rout
 import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
-import { eventRelevant, vxlanInUse } from './relevance.js';
+import { agentWakeTopics, eventRelevant, vxlanInUse } from './relevance.js';
 import { readSnapshot, type Snapshot } from './snapshot.js';
 import { IpamStore } from '../ipam/store.js';
 import type { AgentPeerStatus, AgentStatus } from './status-types.js';
@@ -132,7 +132,8 @@ export class Agent extends EventEmitter {
 
   /** Reads the datastore, configures BGP and starts watching. */
   async start(): Promise<void> {
-    const w = watchKV(this.opts.client.kv, '/calico/');
+    // Woken (on SQLite) only by commits of the topics it acts on; the snapshot may widen them (VXLAN).
+    const w = watchKV(this.opts.client.kv, '/calico/', { wake: agentWakeTopics({ node: this.opts.nodeName, vxlan: true }) });
     this.watcher = w;
     await w.ready;
     await this.resync(); // the first pass throws: an agent that cannot configure itself must not run
@@ -217,6 +218,7 @@ export class Agent extends EventEmitter {
       this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);
     }
     this.snapshot = snap;
+    this.watcher?.setWake(agentWakeTopics({ node: this.opts.nodeName, vxlan: vxlanInUse(snap.ipPools, snap.felixConfigurations ?? []) }));
     this.planner = undefined; // the datastore part of the kernel plan is worked out again
     this.lastReconfiguredAt = this.now();
     const plan = planBgp(this.input());

@@ -53,6 +53,17 @@ export interface ListResult {
  */
 export interface KVWatchStream extends AsyncIterable<KVEvent[]> {
   close(): void;
+  /** Replaces the wake topics given to `watch` (SQLite; backends that filter on a server ignore it). */
+  setWake?(topics: readonly string[] | undefined): void;
+}
+
+export interface KVWatchOptions {
+  /**
+   * Wake only for commits of these topics (datastore/wake.ts), where the backend cannot filter by
+   * itself (SQLite). Every change under the prefix is still delivered — at the next wake-up — so
+   * the consumer must not depend on the topics for correctness, only for latency. Undefined: any commit.
+   */
+  wake?: readonly string[];
 }
 
 /** One write of a transaction, with the condition a plain create / update / delete has. */
@@ -110,7 +121,7 @@ export interface KVBackend {
   /** The datastore's current revision. */
   revision(): Promise<string>;
   /** Changes under `prefix` after `fromRevision`. */
-  watch(prefix: string, fromRevision: string): KVWatchStream;
+  watch(prefix: string, fromRevision: string, opts?: KVWatchOptions): KVWatchStream;
   /** Drops history before `revision`, as `etcdctl compact` does (tests and maintenance). */
   compact?(revision: string): Promise<void>;
   /** After close every call fails with ClosedError and open watches end with it. */

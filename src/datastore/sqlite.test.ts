@@ -179,6 +179,42 @@ describe('sqlite backend specifics', () => {
     }
   });
 
+  it('a watch with wake topics is woken only by commits of those topics, and still receives every change', async () => {
+    const path = file();
+    const writer = SqliteBackend.open(path);
+    // Polls far apart: whatever arrives quickly came through a wake file.
+    const watcher = SqliteBackend.open(path, { pollMs: 5000, watchedPollMs: 5000 });
+    try {
+      // Nobody listens yet: writers create no wake files.
+      await writer.create('/calico/ipam/v2/handle/h0', '{}');
+      assert.equal(existsSync(writer.wakeDir), false);
+      const s = watcher.watch('/calico/', await watcher.revision(), { wake: ['node.a'] });
+      await new Promise((r) => setTimeout(r, 50));
+      await writer.create('/calico/ipam/v2/handle/h1', '{}'); // topic 'other': not woken
+      await assert.rejects(take(s, 1, 400), /timed out after 0 of 1/);
+      const t0 = Date.now();
+      await writer.txn([{ op: 'create', key: '/calico/ipam/v2/host/a/ipv4/block/10.0.0.0-26', value: '{"state":"confirmed"}' }]);
+      const evs = await take(s, 2, 1500);
+      assert.ok(Date.now() - t0 < 1500);
+      assert.deepEqual(evs.map((e) => e.key), ['/calico/ipam/v2/handle/h1', '/calico/ipam/v2/host/a/ipv4/block/10.0.0.0-26']);
+      // Topics can change on an open stream.
+      s.setWake!(['other']);
+      await writer.create('/calico/ipam/v2/handle/h2', '{}');
+      assert.equal((await take(s, 1, 1500))[0]!.key, '/calico/ipam/v2/handle/h2');
+      // A writer that names no topics wakes nobody; its change still arrives with the next wake-up.
+      const mute = SqliteBackend.open(path, { wakeTopics: false });
+      await mute.create('/calico/ipam/v2/handle/h3', '{}');
+      await mute.close();
+      await assert.rejects(take(s, 1, 400), /timed out after 0 of 1/);
+      await writer.delete('/calico/ipam/v2/handle/h2');
+      assert.deepEqual((await take(s, 2, 1500)).map((e) => `${e.type} ${e.key}`), ['put /calico/ipam/v2/handle/h3', 'delete /calico/ipam/v2/handle/h2']);
+      s.close();
+    } finally {
+      await writer.close();
+      await watcher.close();
+    }
+  });
+
   it('a file event that comes before the commit is visible is followed up: the write arrives without another event or the poll', async () => {
     const path = file();
     const writer = SqliteBackend.open(path);

@@ -31,16 +31,22 @@
  *    then hear nothing more. A wake-up that finds no new revision therefore looks again
  *    RECHECK_MS later (2, 10, 50 ms) — without it a lone write (a block claimed in one transaction)
  *    waited for the 250 ms poll whenever the writer was preempted between the two steps.
+ *  - Wake topics (wake.ts): a write also names the topics of what it changed and, after the commit,
+ *    touches `<db>-wake/<topic>` (a utimes: IN_ATTRIB). A watch opened with `{wake: topics}` is
+ *    woken by those files instead of the `-wal` file, so a commit wakes only the watches it concerns;
+ *    the file is touched after the commit is visible, so no re-check is needed there. A watch
+ *    without topics (any other consumer) keeps watching `-wal`.
  *  - `reopen()` swaps the connection in place: streams opened on the old one fail with
  *    UnavailableError and the resilient watcher (which holds this object) reopens on the new one.
  *  - Keys compare as SQLite TEXT (bytes of UTF-8), which is etcd's order too.
  */
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync, watch as fsWatch, type FSWatcher } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, mkdirSync, openSync, utimesSync, watch as fsWatch, type FSWatcher } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { AlreadyExistsError, CompactedError, DatastoreError, NotFoundError, UnavailableError, UpdateConflictError, ClosedError } from './errors.js';
-import { checkTxnKeys, type KVBackend, type KVEvent, type KVPair, type KVWatchStream, type ListResult, type ReadReq, type TxnOp } from './kv.js';
+import { checkTxnKeys, type KVBackend, type KVEvent, type KVPair, type KVWatchOptions, type KVWatchStream, type ListResult, type ReadReq, type TxnOp } from './kv.js';
 import { QueueWatchStream } from './stream.js';
+import { wakeFileName, wakeTopics } from './wake.js';
 
 export interface SqliteBackendOptions {
   /** How long a call waits for another process's write lock before UnavailableError (default 5000 ms). */
@@ -55,6 +61,11 @@ export interface SqliteBackendOptions {
    */
   watchFile?: boolean;
   watchedPollMs?: number;
+  /**
+   * The wake topics of a change (default: wake.ts's, for the `/calico/` keyspace); false: touch no
+   * wake files. Every process writing to the file should use the same function.
+   */
+  wakeTopics?: ((key: string, before: string | undefined, after: string | undefined) => readonly string[]) | false;
 }
 
 const SCHEMA_VERSION = 1;
@@ -91,6 +102,8 @@ interface Range {
 
 interface Stream {
   range: Range;
+  /** Wake topics; undefined: woken by any commit (the `-wal` file). */
+  wake: Set<string> | undefined;
   from: string;
   last: number;
   queue: QueueWatchStream;
@@ -147,6 +160,11 @@ export class SqliteBackend implements KVBackend {
   private readonly pollMs: number;
   private readonly watchedPollMs: number;
   private readonly watchFile: boolean;
+  private readonly topicsOf: ((key: string, before: string | undefined, after: string | undefined) => readonly string[]) | undefined;
+  /** `<db>-wake/`: one file per wake topic. */
+  readonly wakeDir: string;
+  /** The wake files watched, by topic (for the streams that gave topics). */
+  private readonly wakeWatchers = new Map<string, FSWatcher>();
   private conn: Conn | undefined;
   private readonly streams = new Set<Stream>();
   private timer: NodeJS.Timeout | undefined;
@@ -163,6 +181,8 @@ export class SqliteBackend implements KVBackend {
     this.pollMs = Math.max(1, opts.pollMs ?? 20);
     this.watchedPollMs = Math.max(this.pollMs, opts.watchedPollMs ?? 250);
     this.watchFile = opts.watchFile ?? true;
+    this.topicsOf = opts.wakeTopics === false ? undefined : (opts.wakeTopics ?? wakeTopics);
+    this.wakeDir = `${this.path}-wake`;
   }
 
   /**
@@ -235,12 +255,15 @@ export class SqliteBackend implements KVBackend {
 
   async txn(ops: readonly TxnOp[]): Promise<KVPair[]> {
     checkTxnKeys(ops);
+    const topics = new Set<string>();
     const out = await this.run('write', (c) => {
+      topics.clear();
       // Every condition first: a failure throws before anything is written (and the
       // transaction rolls back in any case).
       for (const o of ops) this.condition(c.row(o.key), o.op, o.key, o.op === 'create' ? undefined : o.revision);
-      return ops.map((o) => this.writeRow(c, o.op, o.key, o.op === 'delete' ? undefined : o.value, undefined));
+      return ops.map((o) => this.writeRow(c, o.op, o.key, o.op === 'delete' ? undefined : o.value, undefined, topics));
     });
+    this.ring(topics);
     this.kick();
     return out;
   }
@@ -249,9 +272,13 @@ export class SqliteBackend implements KVBackend {
     return String(await this.run('read', (c) => c.meta('revision')));
   }
 
-  watch(prefix: string, fromRevision: string): KVWatchStream {
-    const s = { range: sqlitePrefixRange(prefix), from: fromRevision } as Stream;
+  watch(prefix: string, fromRevision: string, opts: KVWatchOptions = {}): KVWatchStream {
+    const s = { range: sqlitePrefixRange(prefix), from: fromRevision, wake: opts.wake && new Set(opts.wake) } as Stream;
     s.queue = new QueueWatchStream(() => this.dropStream(s));
+    s.queue.setWake = (topics) => {
+      s.wake = topics && new Set(topics);
+      if (this.streams.has(s)) this.startPolling();
+    };
     if (!this.conn) {
       s.queue.fail(this.closedError());
       return s.queue;
@@ -357,9 +384,30 @@ export class SqliteBackend implements KVBackend {
   }
 
   private async write(op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect?: string): Promise<KVPair> {
-    const result = await this.run('write', (c) => this.writeRow(c, op, key, value, expect));
+    const topics = new Set<string>();
+    const result = await this.run('write', (c) => {
+      topics.clear();
+      return this.writeRow(c, op, key, value, expect, topics);
+    });
+    this.ring(topics);
     this.kick();
     return result;
+  }
+
+  /**
+   * After a commit: touches the wake file of every topic it changed. A file that does not exist has
+   * no watcher (watchers create theirs); any other failure only costs the watchers latency (they poll).
+   */
+  private ring(topics: ReadonlySet<string>): void {
+    if (topics.size === 0) return;
+    const t = Date.now() / 1000;
+    for (const topic of topics) {
+      try {
+        utimesSync(join(this.wakeDir, wakeFileName(topic)), t, t);
+      } catch {
+        // ENOENT: nobody listens to this topic
+      }
+    }
   }
 
   private condition(cur: Row | undefined, op: 'create' | 'update' | 'apply' | 'delete', key: string, expect: string | undefined): void {
@@ -371,9 +419,10 @@ export class SqliteBackend implements KVBackend {
   }
 
   /** One write inside a transaction: the condition, the next revision, the row and its change-log entry. */
-  private writeRow(c: Conn, op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect: string | undefined): KVPair {
+  private writeRow(c: Conn, op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect: string | undefined, topics: Set<string>): KVPair {
     const cur = c.row(key);
     this.condition(cur, op, key, expect);
+    if (this.topicsOf) for (const t of this.topicsOf(key, cur?.value, op === 'delete' ? undefined : value)) topics.add(t);
     const rev = c.stmt("UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value").pluck().get() as number;
     const log = c.stmt(
       'INSERT INTO changes (rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -401,22 +450,56 @@ export class SqliteBackend implements KVBackend {
 
   // ---- watch polling ---------------------------------------------------------------------
 
+  /**
+   * Watches what the open streams need — the `-wal` file if a stream gave no wake topics, the wake
+   * file of every topic given — and polls as the safety net: every `watchedPollMs` while all of that
+   * is watched, every `pollMs` otherwise. Called again whenever the streams or their topics change.
+   */
   private startPolling(): void {
-    if (this.timer) return;
-    if (this.watchFile && !this.fileWatcher) {
+    const needWal = this.watchFile && [...this.streams].some((s) => !s.wake);
+    const topics = new Set<string>();
+    if (this.watchFile) for (const s of this.streams) for (const t of s.wake ?? []) topics.add(t);
+    if (needWal && !this.fileWatcher) {
       try {
-        this.fileWatcher = fsWatch(`${this.path}-wal`, { persistent: false }, () => this.fileEvent());
-        this.fileWatcher.on('error', () => {
+        const w = fsWatch(`${this.path}-wal`, { persistent: false }, () => this.fileEvent());
+        w.on('error', () => {
           // The watch broke (the file went away): poll fast again.
-          this.fileWatcher?.close();
-          this.fileWatcher = undefined;
+          w.close();
+          if (this.fileWatcher === w) this.fileWatcher = undefined;
           if (this.timer) this.setPoll(this.pollMs);
         });
+        this.fileWatcher = w;
       } catch {
         this.fileWatcher = undefined; // no -wal file yet, or no inotify: the poll covers it
       }
+    } else if (!needWal && this.fileWatcher) {
+      this.fileWatcher.close();
+      this.fileWatcher = undefined;
     }
-    this.setPoll(this.fileWatcher ? this.watchedPollMs : this.pollMs);
+    for (const [t, w] of this.wakeWatchers) {
+      if (topics.has(t)) continue;
+      w.close();
+      this.wakeWatchers.delete(t);
+    }
+    for (const t of topics) {
+      if (this.wakeWatchers.has(t)) continue;
+      try {
+        const file = join(this.wakeDir, wakeFileName(t));
+        mkdirSync(this.wakeDir, { recursive: true });
+        closeSync(openSync(file, 'a'));
+        const w = fsWatch(file, { persistent: false }, () => this.kick());
+        w.on('error', () => {
+          w.close();
+          if (this.wakeWatchers.get(t) === w) this.wakeWatchers.delete(t);
+          if (this.timer) this.setPoll(this.pollMs);
+        });
+        this.wakeWatchers.set(t, w);
+      } catch {
+        // the directory cannot be written or watched: the poll covers it
+      }
+    }
+    const watched = this.watchFile && (!needWal || !!this.fileWatcher) && [...topics].every((t) => this.wakeWatchers.has(t));
+    this.setPoll(watched ? this.watchedPollMs : this.pollMs);
   }
 
   /** Ref'd on purpose: an open watch keeps the process alive, as an etcd watch stream does. */
@@ -433,11 +516,14 @@ export class SqliteBackend implements KVBackend {
     this.recheck = undefined;
     this.fileWatcher?.close();
     this.fileWatcher = undefined;
+    for (const w of this.wakeWatchers.values()) w.close();
+    this.wakeWatchers.clear();
   }
 
   private dropStream(s: Stream): void {
     this.streams.delete(s);
     if (this.streams.size === 0) this.stopPolling();
+    else this.startPolling();
   }
 
   /** The `-wal` file changed: poll now, and again shortly if the commit is not visible yet. */

@@ -86,4 +86,7 @@ export class EventQueue<T> implements AsyncIterable<T> {
   }
 }
 
-export class QueueWatchStream extends EventQueue<KVEvent[]> implements KVWatchStream {}
+export class QueueWatchStream extends EventQueue<KVEvent[]> implements KVWatchStream {
+  /** Set by a backend whose streams take wake topics (SQLite). */
+  setWake?: (topics: readonly string[] | undefined) => void;
+}

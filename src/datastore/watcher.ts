@@ -36,6 +36,8 @@ export interface WatchOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called on every (re)connection problem, for logs and metrics. */
   onRetry?: (err: unknown, attempt: number) => void;
+  /** Wake topics for backends that cannot filter by themselves (SQLite; see wake.ts and KVWatchOptions). */
+  wake?: readonly string[];
 }
 
 export interface KVWatcher extends AsyncIterable<WatchEvent[]> {
@@ -44,6 +46,8 @@ export interface KVWatcher extends AsyncIterable<WatchEvent[]> {
   readonly ready: Promise<void>;
   /** The last revision delivered (or the start revision). */
   readonly revision: string;
+  /** Replaces the wake topics (kept across reconnections). */
+  setWake(topics: readonly string[] | undefined): void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -56,6 +60,7 @@ export function watchKV(kv: KVBackend, prefix: string, opts: WatchOptions = {}):
   let lastRev = '0';
   let stream: KVWatchStream | undefined;
   let stopped = false;
+  let wake = opts.wake;
   const out = new EventQueue<WatchEvent[]>(() => {
     stopped = true;
     stream?.close();
@@ -131,7 +136,7 @@ export function watchKV(kv: KVBackend, prefix: string, opts: WatchOptions = {}):
           await resync();
           needResync = false;
         }
-        stream = kv.watch(prefix, lastRev);
+        stream = kv.watch(prefix, lastRev, wake ? { wake } : {});
         if (stopped) {
           stream.close();
           break;
@@ -167,6 +172,11 @@ export function watchKV(kv: KVBackend, prefix: string, opts: WatchOptions = {}):
     ready,
     get revision() {
       return lastRev;
+    },
+    setWake(topics) {
+      if (topics === wake || (topics && wake && topics.length === wake.length && topics.every((t, i) => t === wake![i]))) return;
+      wake = topics;
+      stream?.setWake?.(topics);
     },
   };
 }
