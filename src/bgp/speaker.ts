@@ -335,6 +335,9 @@ export class Speaker extends EventEmitter {
       validatePeer(s);
       want.set(peerKey(s), s);
     }
+    // New export policies are handed to the RIB together: a change of what this node originates changes every
+    // peer's policy at once, and the RIB then re-exports once per update group instead of once per peer.
+    const exports: { index: number; policy: Policy | undefined }[] = [];
     for (const [key, entry] of [...this.peers]) {
       const spec = want.get(key);
       if (!spec) {
@@ -343,12 +346,16 @@ export class Speaker extends EventEmitter {
       }
       if (JSON.stringify(normalize(spec)) !== entry.specJson) {
         if (onlyPoliciesDiffer(entry.spec, spec)) {
-          this.reconfigurePolicies(entry, spec);
+          this.reconfigurePolicies(entry, spec, exports);
           continue;
         }
         this.removePeer(entry, CEASE.OTHER_CONFIGURATION_CHANGE);
         this.addPeer(spec);
       }
+    }
+    if (exports.length) {
+      this.rib.setExportPolicies(exports);
+      this.scheduleKick();
     }
     for (const [key, spec] of want) if (!this.peers.has(key)) this.addPeer(spec);
     this.syncListenerKeys();
@@ -588,15 +595,12 @@ export class Speaker extends EventEmitter {
    * policy asks the peer to send its routes again (ROUTE-REFRESH, RFC 2918) so they pass the new
    * policy — a peer without route refresh is reset, the only way to see its routes again.
    */
-  private reconfigurePolicies(entry: PeerEntry, spec: PeerSpec): void {
+  private reconfigurePolicies(entry: PeerEntry, spec: PeerSpec, exports: { index: number; policy: Policy | undefined }[]): void {
     const exportChanged = JSON.stringify(spec.export ?? null) !== JSON.stringify(entry.spec.export ?? null) || hasHooks(spec.export);
     const importChanged = JSON.stringify(spec.import ?? null) !== JSON.stringify(entry.spec.import ?? null) || hasHooks(spec.import);
     entry.spec = spec;
     entry.specJson = JSON.stringify(normalize(spec));
-    if (exportChanged) {
-      this.rib.setExportPolicy(entry.index, spec.export ? this.policyFor(spec.export) : undefined);
-      this.scheduleKick();
-    }
+    if (exportChanged) exports.push({ index: entry.index, policy: spec.export ? this.policyFor(spec.export) : undefined });
     if (importChanged) {
       this.rib.setImportPolicy(entry.index, spec.import ? this.policyFor(spec.import) : undefined);
       const n = entry.session.negotiated;

@@ -199,6 +199,32 @@ describe('update groups', () => {
     assert.equal(out.groups('k').length, 0, 'the old group went with its last member');
   });
 
+  it('moving several members at once: one subgroup per old group and target key, fed once', () => {
+    const { out, sets } = setup();
+    const main = out.join(10, 'k').group;
+    out.join(11, 'k');
+    out.join(12, 'k');
+    out.join(13, 'k');
+    for (let i = 0; i < 3; i++) out.enqueue('k', P(i), sets[0], LOCAL);
+    out.drain(main);
+    out.moveAll(new Map([[10, 'k2'], [11, 'k2'], [12, 'k2'], [13, 'k3']]));
+    assert.equal(out.groups('k2').length, 1, 'the three that went to k2 went together');
+    assert.equal(out.groups('k3').length, 1);
+    assert.equal(out.groups('k').length, 0, 'the old group went with its last member');
+    const moved = out.groupOf(10)!;
+    assert.equal(out.groupOf(11), moved);
+    assert.equal(out.groupOf(12), moved);
+    out.enqueue('k2', P(0), sets[0], LOCAL);
+    out.enqueue('k2', P(1), sets[1], LOCAL);
+    out.endFeed('k2');
+    const d = out.drain(moved);
+    assert.deepEqual(show(d.for(10)), [
+      ['W', [2]],
+      [2, [1]],
+    ]);
+    assert.equal(d.for(12), d.batches);
+  });
+
   it('a feed under way continues in a late joiner’s subgroup', () => {
     const { out, sets } = setup();
     const main = out.join(10, 'k').group;

@@ -95,13 +95,40 @@ export class AdjRibOut<P extends Prefix4 | Prefix6> {
    * `endFeed(newKey)` withdraws whatever the new policy no longer exports.
    */
   move(peer: number, key: string): UpdateGroup<P> {
-    const g = this.byPeer.get(peer);
-    if (g === undefined) return this.join(peer, key).group;
-    const m = g.fork('move', key);
-    this.detach(peer, g);
-    this.keyList(key).push(m);
-    m.beginFeed();
-    return this.add(m, peer);
+    this.moveAll(new Map([[peer, key]]));
+    return this.byPeer.get(peer) as UpdateGroup<P>;
+  }
+
+  /**
+   * Moves several peers at once (one policy change for a whole cluster's peers). Members of one group that go
+   * to the same key move together, in ONE subgroup, so the caller's feed of that key reaches one subgroup per
+   * old group instead of one per peer — moving them one by one fed k subgroups k times over.
+   */
+  moveAll(moves: ReadonlyMap<number, string>): void {
+    const together = new Map<UpdateGroup<P>, Map<string, number[]>>();
+    for (const [peer, key] of moves) {
+      const g = this.byPeer.get(peer);
+      if (g === undefined) {
+        this.join(peer, key);
+        continue;
+      }
+      let byKey = together.get(g);
+      if (byKey === undefined) together.set(g, (byKey = new Map()));
+      const peers = byKey.get(key);
+      if (peers === undefined) byKey.set(key, [peer]);
+      else peers.push(peer);
+    }
+    for (const [g, byKey] of together) {
+      for (const [key, peers] of byKey) {
+        const m = g.fork('move', key);
+        this.keyList(key).push(m);
+        m.beginFeed();
+        for (const peer of peers) {
+          this.detach(peer, g);
+          this.add(m, peer);
+        }
+      }
+    }
   }
 
   /** Starts a full feed of `key` (after its export policy changed): see UpdateGroup.beginFeed. */

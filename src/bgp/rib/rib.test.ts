@@ -218,6 +218,26 @@ describe('Rib', () => {
     assert.equal(rib.v6.loc.best('2001:db8::/48')?.peer, 0);
   });
 
+  it('a new export policy for many peers at once: one re-export per group, not per peer, and one group after', () => {
+    const { rib, add } = setup();
+    const peers = Array.from({ length: 20 }, (_, i) => add({ kind: 'ibgp', routerId: `1.1.1.${i + 1}`, address: `192.0.2.${i + 1}` }));
+    for (const p of peers) rib.peerUp(p);
+    const own: PathAttributes = { origin: ORIGIN.IGP, asPath: [] };
+    rib.setOriginated('ipv4', new Map(Array.from({ length: 10 }, (_, i) => [P(i), own])));
+    drainAll(rib, peers[0]!);
+    let calls = 0;
+    const policy = new Policy({
+      rules: [{ hook: (r) => (calls++, r.prefix === P(3) ? 'reject' : 'continue') }],
+    });
+    rib.setExportPolicies(peers.map((index) => ({ index, policy })));
+    assert.equal(calls, 10, 'each best route through the new policy once');
+    const g = rib.v4.out.groupOf(peers[0]!)!;
+    for (const p of peers) assert.equal(rib.v4.out.groupOf(p), g, `peer ${p} moved with the others`);
+    const d = rib.drain('ipv4', g);
+    assert.deepEqual(shown(d.for(peers[0]!)), [['W', [3]]]);
+    for (const p of peers) assert.equal(d.for(p), d.batches, 'the same batch objects for every member');
+  });
+
   it('refuses unknown peers', () => {
     const { rib } = setup();
     assert.throws(() => rib.update(42, 'ipv4', [P(1)], fromEbgp), { code: 'UNKNOWN_PEER' });

@@ -149,22 +149,38 @@ export class Rib {
    * is unchanged is not sent again. A peer that is down just uses it when it comes up.
    */
   setExportPolicy(index: number, policy: Policy | undefined): void {
-    const s = this.stateOf(index);
-    if (policy) s.config.export.policy = policy;
-    else delete s.config.export.policy;
+    this.setExportPolicies([{ index, policy }]);
+  }
+
+  /**
+   * New export policies for several peers (the speaker's reconfiguration of a whole peer list): peers are moved
+   * first and each new group key is fed once from the Loc-RIB, however many peers moved to it.
+   */
+  setExportPolicies(changes: readonly { index: number; policy: Policy | undefined }[]): void {
+    for (const { index, policy } of changes) {
+      const s = this.stateOf(index);
+      if (policy) s.config.export.policy = policy;
+      else delete s.config.export.policy;
+    }
     for (const fr of [this.v4, this.v6] as FamilyRib<Prefix4 | Prefix6>[]) {
-      if (fr.out.groupOf(index) === undefined) continue;
-      const profile = this.exportProfile(index);
-      const key = groupKey(profile);
-      let ex = fr.exporters.get(key);
-      if (ex === undefined) fr.exporters.set(key, (ex = new Exporter(profile, this.attrs)));
-      fr.out.move(index, key);
+      const moves = new Map<number, string>();
+      for (const { index } of changes) {
+        if (fr.out.groupOf(index) === undefined) continue;
+        const profile = this.exportProfile(index);
+        const key = groupKey(profile);
+        if (!fr.exporters.has(key)) fr.exporters.set(key, new Exporter(profile, this.attrs));
+        moves.set(index, key);
+      }
+      if (moves.size === 0) continue;
+      fr.out.moveAll(moves);
       fr.retarget();
-      const exporter = ex;
-      fr.loc.forEachBest((prefix, peer, attrs) => {
-        fr.out.enqueue(key, prefix, exporter.export(fr.family, prefix, this.peers.get(peer), attrs), peer);
-      });
-      fr.out.endFeed(key);
+      for (const key of new Set(moves.values())) {
+        const exporter = fr.exporters.get(key) as Exporter;
+        fr.loc.forEachBest((prefix, peer, attrs) => {
+          fr.out.enqueue(key, prefix, exporter.export(fr.family, prefix, this.peers.get(peer), attrs), peer);
+        });
+        fr.out.endFeed(key);
+      }
       fr.retarget();
     }
   }
