@@ -188,6 +188,15 @@ describe('Dataplane: route-only passes', () => {
     return { reads, reset: () => Object.assign(reads, { links: 0, routes: 0 }) };
   }
 
+  it('logs a full pass that changed something at info, a route-only pass at debug', async () => {
+    const { dp, logs } = await world();
+    await dp.apply(base);
+    assert.ok(logs.some((l) => l.startsWith('info: dataplane applied: ')), logs.join('\n'));
+    logs.length = 0;
+    assert.equal((await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] })).pass, 'route-only');
+    assert.deepEqual(logs.filter((l) => l.includes('dataplane applied')), ['debug: dataplane applied: 1 change(s), 0 error(s), 0 warning(s)']);
+  });
+
   it('after a clean pass, routes learned, changed and withdrawn are programmed without listing the kernel', async () => {
     const { k, dp } = await world();
     const c = counted(k);
