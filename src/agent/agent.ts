@@ -264,8 +264,17 @@ export class Agent extends EventEmitter {
       if (this.opts.restarting) so.restarting = { graceMs: 3000, deferralMs: 10_000 };
       const sp = this.opts.speakerFactory(so);
       sp.on('best', (ev: { prefix: string; kind: string; nextHop?: string; from?: string }) => {
-        if (ev.kind === 'withdrawn') this.learned.delete(ev.prefix);
-        else this.learned.set(ev.prefix, { prefix: ev.prefix, nextHop: ev.nextHop ?? '', from: ev.from ?? '' });
+        const before = this.learned.get(ev.prefix);
+        if (ev.kind === 'withdrawn') {
+          if (!before) return;
+          this.learned.delete(ev.prefix);
+        } else {
+          const now = { prefix: ev.prefix, nextHop: ev.nextHop ?? '', from: ev.from ?? '' };
+          this.learned.set(ev.prefix, now);
+          // The kernel plan depends on a learned route's prefix, next hop and whether it is our own, not on
+          // the peer: the second reflector's copy (the best path moving to it) changes nothing to program.
+          if (before && before.nextHop === now.nextHop && (before.from === 'local') === (now.from === 'local')) return;
+        }
         this.dataplaneLoop.trigger();
       });
       sp.on('peer', (ev: { address: string; state: string }) => {
