@@ -120,8 +120,12 @@ export class KernelNetlink implements Netlink {
     }
   }
 
-  private opts(flags = 0): { flags: number; timeout: number } {
-    return { flags, timeout: this.timeout };
+  private port: number | undefined;
+
+  /** `localPort` given: the library otherwise asks the kernel for it (getsockname) on every request. */
+  private opts(flags = 0): { flags: number; timeout: number; localPort: number } {
+    this.port ??= this.sock.socket.address().port;
+    return { flags, timeout: this.timeout, localPort: this.port };
   }
 
   private remember(index: number, name: string): void {

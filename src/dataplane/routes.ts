@@ -51,6 +51,27 @@ export function toKernelRoute(r: KernelRoute): Route | string {
   return out;
 }
 
+/**
+ * toKernelRoute by the plan route's fields: a route-only pass converts the whole plan (every block in the
+ * cluster) for one changed route, and parsing was most of the pass. Results are shared, never modified.
+ */
+const kernelRoutes = new Map<string, Route | string>();
+const KERNEL_ROUTES_MAX = 65_536;
+
+function kernelRouteOf(r: KernelRoute): Route | string {
+  if (typeof r.dst !== 'string' || (r.gateway !== undefined && typeof r.gateway !== 'string') || (r.dev !== undefined && typeof r.dev !== 'string')) {
+    return toKernelRoute(r);
+  }
+  const key = `${r.type}|${r.dst}|${r.gateway ?? ''}|${r.dev ?? ''}|${r.onlink ? 1 : 0}`;
+  let k = kernelRoutes.get(key);
+  if (k === undefined) {
+    k = toKernelRoute(r);
+    if (kernelRoutes.size >= KERNEL_ROUTES_MAX) kernelRoutes.clear();
+    kernelRoutes.set(key, k);
+  }
+  return k;
+}
+
 /** Same forwarding: the kernel fills in `dev` for a gateway route, so it only counts when we asked for one. */
 function sameRoute(want: Route, have: Route): boolean {
   return (
@@ -69,7 +90,7 @@ function desiredRoutes(run: Run, planned: readonly KernelRoute[], linkNames: Rea
   const desired: Route[] = [];
   const missingDev = new Map<string, number>();
   for (const r of planned) {
-    const k = toKernelRoute(r);
+    const k = kernelRouteOf(r);
     if (typeof k === 'string') {
       run.error('INVALID_PLAN', `route not programmed: ${k}`);
       continue;

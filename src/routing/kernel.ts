@@ -71,25 +71,40 @@ function learnedFilter(f: Facts, host: HostFacts): (l: LearnedRoute, out: RouteS
   const self = f.self!;
   const own = ownAddresses(self);
   const reject = serviceRanges(f);
-  return (l, out) => {
-    if (l.from === 'local') return;
+  const decide = (l: LearnedRoute): { p: Prefix; r: KernelRoute } | null => {
     const p = Prefix.tryParse(l.prefix);
     const nh = IP.tryParse(l.nextHop);
-    if (!p || !nh || own.has(nh.toString())) return;
-    if (reject.some((r) => r.containsPrefix(p))) return;
+    if (!p || !nh || own.has(nh.toString())) return null;
+    if (reject.some((r) => r.containsPrefix(p))) return null;
     const dst = p.toString();
     const gateway = nh.toString();
     const pool = poolOf(f, p);
-    if (pool && pool.vxlanMode !== 'Never') return; // Felix programs VXLAN pools
+    if (pool && pool.vxlanMode !== 'Never') return null; // Felix programs VXLAN pools
     // BIRD only sets krt_tunnel when it knows our subnet (confd omits the pool statements otherwise).
     if (pool && p.version === 4 && self.ipv4Net && pool.ipipMode !== 'Never') {
       const sameSubnet = pool.ipipMode === 'CrossSubnet' && self.ipv4Net.contains(nh);
-      out.add(p, sameSubnet ? { dst, type: 'unicast', gateway, dev: host.iface } : { dst, type: 'unicast', gateway, dev: IPIP_DEVICE, onlink: true });
-      return;
+      return { p, r: sameSubnet ? { dst, type: 'unicast', gateway, dev: host.iface } : { dst, type: 'unicast', gateway, dev: IPIP_DEVICE, onlink: true } };
     }
-    out.add(p, { dst, type: 'unicast', gateway });
+    return { p, r: { dst, type: 'unicast', gateway } };
+  };
+  // The verdict depends on (prefix, next hop) and the facts only: every pass re-plans every learned route, so
+  // each is judged once per snapshot (parsing and pool lookups were most of a pass at 50 routes).
+  const memo = new Map<string, { p: Prefix; r: KernelRoute } | null>();
+  return (l, out) => {
+    if (l.from === 'local') return;
+    const key = `${l.prefix} ${l.nextHop}`;
+    let v = memo.get(key);
+    if (v === undefined) {
+      v = decide(l);
+      if (memo.size >= LEARNED_MEMO_MAX) memo.clear();
+      memo.set(key, v);
+    }
+    if (v) out.add(v.p, v.r);
   };
 }
+
+/** Bound on the learned-route verdicts one planner keeps (a route table far beyond a cluster's blocks). */
+const LEARNED_MEMO_MAX = 65_536;
 
 /** Felix's VXLAN enablement: FelixConfiguration vxlanEnabled, else any IPv4 pool with VXLAN (encapsulation_resolver.go). */
 function vxlanWanted(f: Facts): boolean {
