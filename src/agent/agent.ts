@@ -77,8 +77,12 @@ interface SpeakerIdentity {
   clusterId: string;
 }
 
-/** How often the kernel is compared with the desired state when nothing changes (ms). */
-export const DATAPLANE_CHECK_MS = 30_000;
+/**
+ * How often the kernel is compared with the desired state when nothing changes (ms, on average): Felix's
+ * routeRefreshInterval default. Each comparison dumps links and routes and runs `nft` twice; at 30 s, 50
+ * agents on one machine did that 1.7 times a second and it showed in the convergence tails.
+ */
+export const DATAPLANE_CHECK_MS = 90_000;
 
 export class Agent extends EventEmitter {
   private speaker: Speaker | undefined;
@@ -416,7 +420,7 @@ export class Agent extends EventEmitter {
   private checkTimer: NodeJS.Timeout | undefined;
 
   /**
-   * The periodic full comparison with the kernel, 15–45 s apart (30 s on average): agents started together (a
+   * The periodic full comparison with the kernel, 45–135 s apart (90 s on average): agents started together (a
    * node pool booting, a lab) must not all dump their kernels in the same second for ever after.
    */
   private scheduleCheck(): void {

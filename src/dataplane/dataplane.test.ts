@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dataplane } from './dataplane.js';
+import { Dataplane, FULL_CHECK_MS } from './dataplane.js';
 import { FakeKernel, type FakeKernelOptions } from './fake.js';
 import { detectHostMtu } from './mtu.js';
 import { normalizeNft } from './nat.js';
@@ -278,16 +278,16 @@ describe('Dataplane: route-only passes', () => {
     assert.equal(k.sysctl('net/ipv6/conf/all/forwarding'), '1');
   });
 
-  it('a full pass at least every 30 s even when only routes change: drift is repaired', async () => {
+  it('a full pass at least every FULL_CHECK_MS (90 s) even when only routes change: drift is repaired', async () => {
     const { k } = await world();
     let now = 0;
     const dp = new Dataplane({ netlink: k, sysctl: k, nft: k, now: () => now });
     clean(await dp.apply(base));
     await k.deleteRoute({ dst: '10.244.1.0/26', type: 'blackhole', table: 254, protocol: TORTIE_ROUTE_PROTO, metric: 0 });
-    now = 29_000;
+    now = FULL_CHECK_MS - 1000;
     assert.equal((await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] })).pass, 'route-only');
     assert.ok(!(await ours(k)).includes('blackhole 10.244.1.0/26 proto 93'), 'a route-only pass trusts the last listing');
-    now = 30_000;
+    now = FULL_CHECK_MS;
     const rep = await dp.apply({ ...base, routes: [...base.routes, BGP('10.244.3.0/26', '192.168.1.12')] });
     assert.equal(rep.pass, 'full');
     assert.ok((await ours(k)).includes('blackhole 10.244.1.0/26 proto 93'));
@@ -343,7 +343,7 @@ describe('Dataplane: vxlan.calico', () => {
       await dp.apply(plan());
       await f.drift(k);
       k.clearOps();
-      // Drift is found by a resync pass (the agent asks for one every 30 s); a route-only pass trusts the last one.
+      // Drift is found by a resync pass (the agent asks for one every 90 s on average); a route-only pass trusts the last one.
       const rep = await dp.apply(plan(), { resync: true });
       clean(rep);
       assert.equal(k.ops.length, f.ops.length, k.ops.join('\n'));
@@ -460,7 +460,7 @@ describe('Dataplane: mode switches and IPIP', () => {
 });
 
 describe('Dataplane: NAT, sysctls, idempotence', () => {
-  it('remembered state (sysctls) is checked again every 30 s, so a change behind our back is repaired', async () => {
+  it('remembered state (sysctls) is checked again every FULL_CHECK_MS (90 s), so a change behind our back is repaired', async () => {
     const k = new FakeKernel();
     k.addLink({ name: 'eth0', kind: 'device', mtu: 1500, mac: '52:54:00:00:00:01' });
     let now = 0;
@@ -470,8 +470,8 @@ describe('Dataplane: NAT, sysctls, idempotence', () => {
     await k.write('net/ipv4/ip_forward', '0'); // someone resets it
     now = 10_000;
     await dp.apply(plan({}));
-    assert.equal(k.sysctl('net/ipv4/ip_forward'), '0', 'not re-read within 30 s (every pass reading /proc costs every host CPU)');
-    now = 30_000;
+    assert.equal(k.sysctl('net/ipv4/ip_forward'), '0', 'not re-read within 90 s (every pass reading /proc costs every host CPU)');
+    now = FULL_CHECK_MS;
     await dp.apply(plan({}));
     assert.equal(k.sysctl('net/ipv4/ip_forward'), '1', 'repaired at the periodic check');
   });

@@ -57,8 +57,8 @@ export interface ApplyOptions {
   resync?: boolean;
 }
 
-/** How often remembered state is verified against the kernel (ms). */
-export const FULL_CHECK_MS = 30_000;
+/** How often remembered state is verified against the kernel (ms): Felix's routeRefreshInterval default. */
+export const FULL_CHECK_MS = 90_000;
 
 export class Dataplane {
   private readonly opts: DataplaneOptions;
@@ -99,7 +99,7 @@ export class Dataplane {
 
   private async applyNow(plan: DataplanePlan, given: ApplyOptions): Promise<ApplyReport> {
     const t0 = this.now();
-    // What passes remember instead of re-reading is checked again at least every 30 s, so a change
+    // What passes remember instead of re-reading is checked again at least every 90 s, so a change
     // made behind tortie's back (ip_forward reset, the nft table edited, a route deleted) is repaired.
     const opts: ApplyOptions = { ...given, resync: given.resync || t0 - this.lastFullCheck >= FULL_CHECK_MS };
     if (opts.resync) this.lastFullCheck = t0;

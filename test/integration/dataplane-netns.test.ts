@@ -210,7 +210,7 @@ describe('dataplane on a real kernel (network namespaces)', { skip: whyNot() }, 
     a.exec(['bridge', 'fdb', 'add', '66:99:00:00:00:09', 'dst', '192.168.50.9', 'dev', 'vxlan.calico', 'self', 'permanent']);
     a.exec(['bridge', 'fdb', 'replace', B_MAC, 'dst', '192.168.50.8', 'dev', 'vxlan.calico', 'self', 'permanent']);
     const plan: DataplanePlan = { ...PLAN, routes: PLAN.routes.map((r) => (r.dst === '10.99.0.0/24' ? { dst: r.dst, type: 'blackhole' as const } : r)) };
-    // Drift is found by a resync pass (the agent asks for one every 30 s).
+    // Drift is found by a resync pass (the agent asks for one every 90 s on average).
     const rep = await worker.apply(plan, { resync: true });
     assert.equal(rep.pass, 'full');
     assert.deepEqual(rep.errors, []);
