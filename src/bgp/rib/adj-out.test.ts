@@ -186,7 +186,8 @@ describe('update groups', () => {
     const main = out.join(10, 'k').group;
     for (let i = 0; i < 3; i++) out.enqueue('k', P(i), sets[0], LOCAL);
     out.drain(main);
-    const moved = out.move(10, 'k2');
+    out.moveAll(new Map([[10, 'k2']]));
+    const moved = out.groupOf(10)!;
     assert.equal(moved.isFeeding, true);
     // The feed under the new policy: P0 unchanged, P1 changed, P2 refused.
     out.enqueue('k2', P(0), sets[0], LOCAL);

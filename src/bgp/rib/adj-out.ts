@@ -90,19 +90,11 @@ export class AdjRibOut<P extends Prefix4 | Prefix6> {
   }
 
   /**
-   * Moves a peer to another key (its export policy or session settings changed). The new subgroup starts from
-   * what the peer was sent and is fed by the caller: `enqueue(newKey, ...)` for every best route, then
-   * `endFeed(newKey)` withdraws whatever the new policy no longer exports.
-   */
-  move(peer: number, key: string): UpdateGroup<P> {
-    this.moveAll(new Map([[peer, key]]));
-    return this.byPeer.get(peer) as UpdateGroup<P>;
-  }
-
-  /**
    * Moves several peers at once (one policy change for a whole cluster's peers). Members of one group that go
    * to the same key move together, in ONE subgroup, so the caller's feed of that key reaches one subgroup per
-   * old group instead of one per peer — moving them one by one fed k subgroups k times over.
+   * old group instead of one per peer — moving them one by one fed k subgroups k times over. Each new subgroup
+   * starts from what its peers were sent and is fed by the caller: `enqueue(newKey, ...)` for every best route,
+   * then `endFeed(newKey)` withdraws whatever the new export no longer sends. A peer in no group just joins.
    */
   moveAll(moves: ReadonlyMap<number, string>): void {
     const together = new Map<UpdateGroup<P>, Map<string, number[]>>();

@@ -148,10 +148,6 @@ export class Rib {
    * the new policy; what it was sent and the new policy refuses is withdrawn (`endFeed`), what
    * is unchanged is not sent again. A peer that is down just uses it when it comes up.
    */
-  setExportPolicy(index: number, policy: Policy | undefined): void {
-    this.setExportPolicies([{ index, policy }]);
-  }
-
   /**
    * New export policies for several peers (the speaker's reconfiguration of a whole peer list): peers are moved
    * first and each new group key is fed once from the Loc-RIB, however many peers moved to it.
