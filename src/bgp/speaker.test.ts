@@ -26,6 +26,18 @@ const peer = (to: { port: number; address: string }, as: number, from: string, e
   ...extra,
 });
 
+/** A reflector on 127.0.0.<first> (AS 64512) and two clients on the next two addresses, sessions configured. */
+async function reflectorWithTwoClients(first: number) {
+  const [ra, ca, cb] = [0, 1, 2].map((i) => `127.0.0.${first + i}`) as [string, string, string];
+  const rr = await speaker('10.0.0.1', 64512, ra);
+  const c1 = await speaker('10.0.0.2', 64512, ca);
+  const c2 = await speaker('10.0.0.3', 64512, cb);
+  rr.s.setPeers([peer(c1, 64512, ra, { routeReflectorClient: true, passive: true }), peer(c2, 64512, ra, { routeReflectorClient: true, passive: true })]);
+  c1.s.setPeers([peer(rr, 64512, ca)]);
+  c2.s.setPeers([peer(rr, 64512, cb)]);
+  return { rr, c1, c2 };
+}
+
 describe('speaker', () => {
   it('eBGP: routes flow with attributes, AS prepended, next hop rewritten; withdrawals propagate', async () => {
     const a = await speaker('10.0.0.1', 65001, '127.0.0.11');
@@ -57,15 +69,7 @@ describe('speaker', () => {
   });
 
   it('iBGP: no re-advertisement between non-clients; a reflector reflects to its clients with ORIGINATOR_ID', async () => {
-    const rr = await speaker('10.0.0.1', 64512, '127.0.0.21');
-    const c1 = await speaker('10.0.0.2', 64512, '127.0.0.22');
-    const c2 = await speaker('10.0.0.3', 64512, '127.0.0.23');
-    rr.s.setPeers([
-      peer(c1, 64512, '127.0.0.21', { routeReflectorClient: true, passive: true }),
-      peer(c2, 64512, '127.0.0.21', { routeReflectorClient: true, passive: true }),
-    ]);
-    c1.s.setPeers([peer(rr, 64512, '127.0.0.22')]);
-    c2.s.setPeers([peer(rr, 64512, '127.0.0.23')]);
+    const { c1, c2 } = await reflectorWithTwoClients(21);
     c1.s.setOriginated([{ prefix: '10.244.2.0/26' }]);
     const seen = await until(() => c2.s.routes().find((r) => r.prefix === '10.244.2.0/26'));
     assert.equal(seen.nextHop, '127.0.0.22', 'iBGP reflection keeps the next hop');
@@ -74,6 +78,30 @@ describe('speaker', () => {
     // The route does not come back to its originator.
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(c1.s.routes().map((r) => r.from), ['local']);
+  });
+
+  it('a reflector client that has nothing to send back is not kicked for each route it hears', async () => {
+    const { c1, c2 } = await reflectorWithTwoClients(24);
+    c1.s.setOriginated([{ prefix: '10.244.3.0/26' }]);
+    await until(() => c2.s.routes().find((r) => r.prefix === '10.244.3.0/26'));
+    // c2's session to the reflector, counted from here on.
+    const entries = [...(c2.s as unknown as { peers: Map<string, { session: { kick(): void } }> }).peers.values()];
+    assert.equal(entries.length, 1);
+    const session = entries[0]!.session;
+    let kicks = 0;
+    const kick = session.kick.bind(session);
+    session.kick = () => {
+      kicks++;
+      kick();
+    };
+    const prefixes = Array.from({ length: 20 }, (_, i) => `10.244.${10 + i}.0/26`);
+    c1.s.setOriginated(prefixes.map((prefix) => ({ prefix })));
+    await until(() => prefixes.every((p) => c2.s.routes().some((r) => r.prefix === p)) && !c2.s.routes().some((r) => r.prefix === '10.244.3.0/26'));
+    assert.equal(kicks, 0, 'nothing queued, nothing pending, End-of-RIB sent: no kick');
+    // It still sends what it has when it has something.
+    c2.s.setOriginated([{ prefix: '10.244.99.0/26' }]);
+    await until(() => c1.s.routes().find((r) => r.prefix === '10.244.99.0/26'));
+    assert.ok(kicks > 0);
   });
 
   it('setPeers is declarative: an unchanged peer is not reset, a removed peer goes away', async () => {

@@ -896,8 +896,23 @@ export class Speaker extends EventEmitter {
     this.kickScheduled = true;
     setImmediate(() => {
       this.kickScheduled = false;
-      for (const e of this.peers.values()) if (e.session.state === 'Established') e.session.kick();
+      if (this.deferring) return; // pull sends nothing until selection runs, which kicks again
+      for (const e of this.peers.values()) if (e.session.state === 'Established' && this.hasWork(e)) e.session.kick();
     });
+  }
+
+  /**
+   * Whether `pull` would return anything for `e`: a reflector client hears every route twice and sends none of
+   * them back, so most kicks after an UPDATE found nothing — and went through the session's pump to learn it.
+   */
+  private hasWork(e: PeerEntry): boolean {
+    if (e.queue.length > 0 || e.refreshing.size > 0) return true;
+    for (const family of e.families) {
+      if (!e.eorDone.has(family)) return true;
+      const group = this.rib.groupOf(e.index, family) as UpdateGroup<Prefix4 | Prefix6> | undefined;
+      if (group !== undefined && group.pending > 0) return true;
+    }
+    return false;
   }
 
   private scheduleCollect(): void {
