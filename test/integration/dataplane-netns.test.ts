@@ -27,13 +27,19 @@ const MODULE = pathToFileURL(join(ROOT, 'src/dataplane/index.ts')).href;
 
 const WORKER = `
 import { createInterface } from 'node:readline';
-const { createKernelDataplane } = await import(process.env.DP_MODULE);
+const { createKernelDataplane, KernelNetlink } = await import(process.env.DP_MODULE);
 let dp = createKernelDataplane();
+let nl;
 const out = (x) => process.stdout.write(JSON.stringify(x) + '\\n');
 for await (const line of createInterface({ input: process.stdin })) {
   const msg = JSON.parse(line);
   try {
     if (msg.op === 'apply') out({ ok: true, report: await dp.apply(msg.plan, msg.opts ?? {}) });
+    else if (msg.op === 'route') {
+      // One Netlink route call on its own port: what it answers (its error code, if any).
+      nl ??= new KernelNetlink();
+      try { await nl[msg.call](msg.route); out({ ok: true }); } catch (e) { out({ ok: false, code: e.code, error: e.message }); }
+    }
     else if (msg.op === 'restart') { dp.close(); dp = createKernelDataplane(); out({ ok: true }); }
     else { dp.close(); out({ ok: true }); break; }
   } catch (e) { out({ ok: false, error: String(e?.stack ?? e) }); }
@@ -56,13 +62,13 @@ class Worker {
     this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
 
-  async request(msg: object): Promise<{ ok: boolean; report?: ApplyReport; error?: string }> {
+  async request(msg: object): Promise<{ ok: boolean; report?: ApplyReport; error?: string; code?: string }> {
     this.child.stdin!.write(JSON.stringify(msg) + '\n');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
     const r = await this.lines.next();
     clearTimeout(timer);
     if (r.done) throw new Error(`dataplane worker exited: ${this.stderr}`);
-    return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string };
+    return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string; code?: string };
   }
 
   async apply(plan: DataplanePlan, opts: { resync?: boolean } = {}): Promise<ApplyReport> {
@@ -246,6 +252,35 @@ describe('dataplane on a real kernel (network namespaces)', { skip: whyNot() }, 
     assert.equal(rep.pass, 'full');
     assert.ok(rep.issues.some((i) => i.code === 'NO_SUCH_LINK'), JSON.stringify(rep.issues));
     assert.deepEqual((await worker.apply(PLAN)).errors, []);
+  });
+
+  it('route requests as the kernel reads them: gateway, onlink via a device, IPv6 with a metric, a table above 255; EEXIST and ESRCH named', async () => {
+    const call = (c: 'addRoute' | 'replaceRoute' | 'deleteRoute', route: object) => worker.request({ op: 'route', call: c, route });
+    const base = { table: 254, protocol: 93, metric: 0 };
+    const v4 = { ...base, dst: '10.98.1.0/24', type: 'unicast', gateway: '192.168.50.2' };
+    assert.deepEqual(await call('addRoute', v4), { ok: true });
+    assert.ok(routes().some((r) => r.dst === '10.98.1.0/24' && r.gateway === '192.168.50.2' && r.dev === 'eth0' && r.protocol === '93'), JSON.stringify(routes()));
+    const again = await call('addRoute', v4);
+    assert.equal(again.code, 'EEXIST', JSON.stringify(again));
+    assert.match(again.error ?? '', /^route add 10\.98\.1\.0\/24 via 192\.168\.50\.2 proto 93: EEXIST$/);
+    const onlink = { ...base, dst: '10.98.2.0/26', type: 'unicast', gateway: '10.9.9.9', dev: 'eth0', onlink: true };
+    assert.deepEqual(await call('addRoute', onlink), { ok: true });
+    assert.ok(routes().some((r) => r.dst === '10.98.2.0/26' && r.gateway === '10.9.9.9' && r.flags?.includes('onlink')), JSON.stringify(routes()));
+    assert.deepEqual(await call('replaceRoute', { ...onlink, type: 'blackhole', gateway: undefined, dev: undefined, onlink: undefined }), { ok: true });
+    assert.equal(routes().find((r) => r.dst === '10.98.2.0/26')?.type, 'blackhole');
+    const v6 = { ...base, dst: 'fd00:98::/64', type: 'blackhole', metric: 77 };
+    assert.deepEqual(await call('addRoute', v6), { ok: true });
+    assert.match(a.ip('-6', 'route', 'show', 'fd00:98::/64'), /blackhole fd00:98::\/64 (dev lo )?proto 93 metric 77/);
+    const t1000 = { ...v4, table: 1000 };
+    assert.deepEqual(await call('addRoute', t1000), { ok: true });
+    assert.match(a.ip('route', 'show', 'table', '1000'), /10\.98\.1\.0\/24 via 192\.168\.50\.2 dev eth0 proto 93/);
+    for (const r of [v4, { ...onlink, type: 'blackhole' }, v6, t1000]) assert.deepEqual(await call('deleteRoute', r), { ok: true });
+    const gone = await call('deleteRoute', v4);
+    assert.equal(gone.code, 'ESRCH', JSON.stringify(gone));
+    assert.ok(!routes().some((r) => r.dst.startsWith('10.98.')));
+    assert.equal(a.ip('route', 'show', 'table', '1000').trim(), '');
+    const bad = await call('addRoute', { ...v4, dst: '10.98.3.0/33' });
+    assert.equal(bad.code, 'INVALID_PLAN', JSON.stringify(bad));
   });
 
   it('MTU and MAC drift are fixed on the same device (the kernel flushes neighbours on a MAC change: re-added)', async () => {
