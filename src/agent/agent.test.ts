@@ -34,7 +34,9 @@ async function agentWithFakes() {
   await ensureNode(client, id);
   await ensureDefaults(client, id, {}, nullLogger);
   const applied: DataplanePlan[] = [];
+  const hints: (ReadonlyMap<string, unknown> | undefined)[] = [];
   const plans = { n: 0 };
+  const failNext = { n: 0 };
   const speaker = new FakeSpeaker();
   const agent = new Agent({
     client,
@@ -44,8 +46,13 @@ async function agentWithFakes() {
     log: nullLogger,
     speakerFactory: () => speaker as unknown as Speaker,
     dataplane: {
-      apply: async (plan) => {
+      apply: async (plan, opts) => {
         applied.push(plan);
+        hints.push(opts?.routes);
+        if (failNext.n > 0) {
+          failNext.n--;
+          return { ok: false, errors: ['route add: EIO'] };
+        }
         return { ok: true };
       },
     },
@@ -57,10 +64,54 @@ async function agentWithFakes() {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
   await settle();
-  return { agent, speaker, applied, plans, settle };
+  return { agent, speaker, applied, hints, plans, failNext, settle, client };
 }
 
 describe('agent: learned routes to the kernel', () => {
+  it('after a clean pass, learned changes update the plan and name the routes that moved; a new snapshot or a failed pass plans in full', async () => {
+    const { agent, speaker, applied, hints, failNext, settle, client } = await agentWithFakes();
+    try {
+      const full = (p: DataplanePlan) => JSON.stringify(p);
+      applied.length = 0;
+      hints.length = 0;
+      speaker.emit('best', { prefix: '10.244.7.0/26', kind: 'added', nextHop: '192.0.2.7', from: '192.0.2.100' });
+      await settle();
+      assert.equal(applied.length, 1);
+      assert.deepEqual([...(hints[0] ?? new Map()).entries()], [['10.244.7.0/26', { dst: '10.244.7.0/26', type: 'unicast', gateway: '192.0.2.7' }]]);
+      // The updated plan is the one a full planning gives.
+      assert.equal(full(applied[0]!), full(agent.dataplanePlan!));
+      speaker.emit('best', { prefix: '10.244.8.0/26', kind: 'added', nextHop: '192.0.2.8', from: '192.0.2.100' });
+      speaker.emit('best', { prefix: '10.244.7.0/26', kind: 'withdrawn' });
+      await settle();
+      assert.equal(applied.length, 2, 'two changes in one tick: one pass');
+      assert.deepEqual([...hints[1]!.keys()].sort(), ['10.244.7.0/26', '10.244.8.0/26']);
+      assert.equal(hints[1]!.get('10.244.7.0/26'), undefined);
+      // A failed pass: the retry plans in full and names nothing.
+      failNext.n = 1;
+      speaker.emit('best', { prefix: '10.244.9.0/26', kind: 'added', nextHop: '192.0.2.9', from: '192.0.2.100' });
+      await settle();
+      assert.equal(applied.length, 3);
+      assert.ok(hints[2]);
+      await agent.reload(); // (stands in for the 1 s retry timer)
+      await settle();
+      assert.equal(hints.at(-1), undefined, 'after a failure: the whole plan');
+      assert.ok(applied.at(-1)!.routes.some((r) => r.dst === '10.244.9.0/26'));
+      // A datastore change (new snapshot): the whole plan, then updates again.
+      await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'extra' }, spec: { cidr: '10.99.0.0/16' } });
+      await agent.reload();
+      await settle();
+      assert.equal(hints.at(-1), undefined, 'a new snapshot: the whole plan');
+      speaker.emit('best', { prefix: '10.244.10.0/26', kind: 'added', nextHop: '192.0.2.10', from: '192.0.2.100' });
+      await settle();
+      assert.deepEqual([...hints.at(-1)!.keys()], ['10.244.10.0/26']);
+      // Every plan handed over, updated or not, equals a full planning of the same routes.
+      const again = applied.at(-1)!;
+      assert.deepEqual(again.routes.map((r) => r.dst), ['10.244.8.0/26', '10.244.9.0/26', '10.244.10.0/26']);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('the same next hop from another peer (a second reflector) programs nothing; a new next hop and a withdrawal do', async () => {
     const { agent, speaker, applied, plans, settle } = await agentWithFakes();
     try {
@@ -92,3 +143,4 @@ describe('agent: learned routes to the kernel', () => {
     }
   });
 });
+

@@ -23,7 +23,8 @@ import type { Ipam } from '../ipam/ipam.js';
 import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
 import type { Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
 import { dataplanePlanner, planBgp } from '../routing/index.js';
-import type { BgpPlan, DataplanePlan, HostFacts, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
+import type { DataplanePlanner } from '../routing/kernel.js';
+import type { BgpPlan, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
@@ -33,9 +34,15 @@ import { IpamStore } from '../ipam/store.js';
 import type { AgentPeerStatus, AgentStatus } from './status-types.js';
 import { PeerTransition, peerKeyOf } from './transition.js';
 
+/** appliedKey after a pass that programmed an updated plan: never equal to a plan's JSON. */
+const UPDATED = 'updated';
+
 export interface DataplaneLike {
-  /** `resync`: compare everything with the kernel (the periodic drift check), not only what changed. */
-  apply(plan: DataplanePlan, opts?: { resync?: boolean }): Promise<{ warnings?: string[] } | unknown>;
+  /**
+   * `resync`: compare everything with the kernel (the periodic drift check), not only what changed.
+   * `routes`: the plan is the previous call's except for the routes to these destinations (Dataplane's ApplyOptions).
+   */
+  apply(plan: DataplanePlan, opts?: { resync?: boolean; routes?: ReadonlyMap<string, Readonly<KernelRoute> | undefined> }): Promise<{ warnings?: string[] } | unknown>;
   close?(): Promise<void> | void;
 }
 
@@ -92,7 +99,13 @@ export class Agent extends EventEmitter {
   private plan: BgpPlan | undefined;
   private readonly learned = new Map<string, LearnedRoute>();
   /** The kernel plan's datastore part for the current snapshot; learned routes go on top (routing.dataplanePlanner). */
-  private planner: ((learned: Iterable<LearnedRoute>) => DataplanePlan) | undefined;
+  private planner: DataplanePlanner | undefined;
+  /**
+   * Learned prefixes changed since the last dataplane pass, when that pass planned from the same planner and
+   * succeeded: the next pass updates the plan by them and tells the dataplane which routes moved. Undefined:
+   * the next pass plans in full (new snapshot, failed pass, speaker restarted).
+   */
+  private dirty: Set<string> | undefined;
   private readonly transition: PeerTransition;
   private readonly now: () => number;
   private readonly startedAt: number;
@@ -224,6 +237,7 @@ export class Agent extends EventEmitter {
     this.snapshot = snap;
     this.watcher?.setWake(agentWakeTopics({ node: this.opts.nodeName, vxlan: vxlanInUse(snap.ipPools, snap.felixConfigurations ?? []) }));
     this.planner = undefined; // the datastore part of the kernel plan is worked out again
+    this.dirty = undefined;
     this.lastReconfiguredAt = this.now();
     const plan = planBgp(this.input());
     this.plan = plan;
@@ -279,6 +293,7 @@ export class Agent extends EventEmitter {
           // the peer: the second reflector's copy (the best path moving to it) changes nothing to program.
           if (before && before.nextHop === now.nextHop && (before.from === 'local') === (now.from === 'local')) return;
         }
+        this.dirty?.add(ev.prefix);
         this.dataplaneLoop.trigger();
       });
       sp.on('peer', (ev: { address: string; state: string }) => {
@@ -306,6 +321,7 @@ export class Agent extends EventEmitter {
     this.speaker = undefined;
     this.speakerId = undefined;
     this.learned.clear();
+    this.dirty = undefined;
     this.opts.log('info', `restarting the BGP speaker: ${why}`);
     await sp.close();
   }
@@ -370,15 +386,20 @@ export class Agent extends EventEmitter {
     const check = this.checkDue;
     this.checkDue = false;
     const t0 = performance.now();
+    const changed = this.dirty;
+    this.dirty = new Set();
+    // Learned routes moved since a successful pass (a pod block came or went somewhere in the cluster):
+    // the plan is updated by them and the dataplane told which routes to look at.
+    const u = !check && changed && this.planner && this.appliedKey !== '' ? this.planner.update(this.learned, changed) : undefined;
     this.planner ??= dataplanePlanner(this.input(), this.opts.host);
-    const plan = this.planner(this.learned.values());
+    const plan = u?.plan ?? this.planner(this.learned.values());
     const t1 = performance.now();
     this.lastDataplane = plan;
     this.opts.hooks?.planned?.(plan, this.opts.host);
     // The same desired state as the last successful pass: nothing to do. The kernel is still
     // compared with it every DATAPLANE_CHECK_MS (a resync pass), so drift is repaired.
-    const key = JSON.stringify(plan);
-    if (key === this.appliedKey && !check) {
+    const key = u ? UPDATED : JSON.stringify(plan);
+    if ((u ? u.changes.size === 0 : key === this.appliedKey) && !check) {
       if (changeAt !== undefined) {
         this.lastConvergenceMs = this.now() - changeAt;
         this.opts.hooks?.converged?.(this.lastConvergenceMs);
@@ -386,7 +407,7 @@ export class Agent extends EventEmitter {
       return;
     }
     try {
-      const rep = (await this.opts.dataplane.apply(plan, check ? { resync: true } : {})) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number; pass?: string } | undefined;
+      const rep = (await this.opts.dataplane.apply(plan, check ? { resync: true } : u ? { routes: u.changes } : {})) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number; pass?: string } | undefined;
       this.opts.log('debug', 'dataplane pass', { pass: rep?.pass, planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
       for (const w of rep?.warnings ?? []) this.opts.log('warning', w);
       if (rep?.ok === false) {
@@ -394,6 +415,7 @@ export class Agent extends EventEmitter {
         this.opts.log('error', 'some kernel changes failed; retrying in 1 s', { errors: rep.errors });
         this.opts.hooks?.dataplaneApplied?.(false);
         this.appliedKey = '';
+        this.dirty = undefined;
         this.scheduleRetry();
         return;
       }
@@ -401,6 +423,7 @@ export class Agent extends EventEmitter {
       this.opts.hooks?.dataplaneApplied?.(true);
     } catch (e) {
       this.appliedKey = '';
+      this.dirty = undefined;
       this.opts.hooks?.dataplaneApplied?.(false);
       throw e;
     }
@@ -413,7 +436,7 @@ export class Agent extends EventEmitter {
   }
 
   private retryTimer: NodeJS.Timeout | undefined;
-  /** The plan of the last successful pass (see program). */
+  /** The plan of the last successful pass as JSON, UPDATED after an updated plan, '' after a failure (see program). */
   private appliedKey = '';
   /** The periodic check is due: the next pass is a resync even if the plan did not change. */
   private checkDue = false;

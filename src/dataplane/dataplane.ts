@@ -36,8 +36,8 @@ import { ensureIpip, ensureVxlan, removeVxlan, retireIpip } from './devices.js';
 import { DataplaneError } from './errors.js';
 import type { Netlink, Nft, Route, Sysctl } from './port.js';
 import { Run, type ApplyReport, type DataplaneLogger } from './report.js';
-import { reconcileRoutes, updateRoutes } from './routes.js';
-import type { DataplanePlan, NatPlan } from './types.js';
+import { reconcileRoutes, updateRouteChanges, updateRoutes } from './routes.js';
+import type { DataplanePlan, KernelRoute, NatPlan } from './types.js';
 
 /** The plan apart from its routes, as a comparable key (devices, neighbours, FDB, NAT, and whether IPv6 forwarding is needed). */
 const restOf = (plan: DataplanePlan): string =>
@@ -55,6 +55,12 @@ export interface DataplaneOptions {
 export interface ApplyOptions {
   /** Re-read the nft tables instead of trusting the last rendering applied. */
   resync?: boolean;
+  /**
+   * The caller's word that this plan is the previous apply's plan except for the routes to these
+   * destinations (each one's route now, undefined: none): after a clean pass only they are looked at,
+   * instead of the whole plan. Without it, or when the last pass was not clean, the plan is compared whole.
+   */
+  routes?: ReadonlyMap<string, Readonly<KernelRoute> | undefined>;
 }
 
 /** How often remembered state is verified against the kernel (ms): Felix's routeRefreshInterval default. */
@@ -103,13 +109,26 @@ export class Dataplane {
     // made behind tortie's back (ip_forward reset, the nft table edited, a route deleted) is repaired.
     const opts: ApplyOptions = { ...given, resync: given.resync || t0 - this.lastFullCheck >= FULL_CHECK_MS };
     if (opts.resync) this.lastFullCheck = t0;
-    const rest = restOf(plan);
 
     // Only routes changed since a clean pass (the common case: a route learned or withdrawn
-    // somewhere in the cluster): program the difference without listing anything.
+    // somewhere in the cluster): program the difference without listing anything — and when the
+    // caller says which destinations changed, without comparing the rest of the plan either.
     const settled = this.settled;
     this.settled = undefined;
-    if (!opts.resync && settled && settled.rest === rest) {
+    const hint = given.routes;
+    // (An IPv6 route may turn IPv6 forwarding on: such a change takes the whole comparison below.)
+    const useHint = hint !== undefined && ![...hint.keys()].some((d) => d.includes(':'));
+    if (!opts.resync && settled && useHint) {
+      const run = this.newRun();
+      const routes = await updateRouteChanges(run, hint, settled.routes, settled.links);
+      if (routes) {
+        this.settled = { ...settled, routes };
+        return this.finish(run, t0, 'route-only');
+      }
+      this.log('debug', 'route-only pass could not finish: running a full pass', { errors: run.report.errors });
+    }
+    const rest = restOf(plan);
+    if (!opts.resync && settled && !useHint && settled.rest === rest) {
       const run = this.newRun();
       const routes = await updateRoutes(run, plan.routes, settled.routes, settled.links);
       if (routes) {

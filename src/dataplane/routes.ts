@@ -172,6 +172,55 @@ export async function updateRoutes(
   return byKey(desired);
 }
 
+/**
+ * updateRoutes for a plan that differs from the one `before` came from only in the routes to the
+ * destinations of `changes` (each one's route now, undefined: none): the same operations, found by
+ * looking at those destinations only. Updates `before` in place and returns it, or undefined as
+ * updateRoutes does (the caller then runs a full pass, from a fresh listing).
+ */
+export async function updateRouteChanges(
+  run: Run,
+  changes: ReadonlyMap<string, Readonly<KernelRoute> | undefined>,
+  before: Map<string, Route>,
+  linkNames: ReadonlySet<string>,
+): Promise<Map<string, Route> | undefined> {
+  const d: Diff<Route, Route> = { add: [], change: [], remove: [], same: 0 };
+  for (const [dst, r] of changes) {
+    let want: Route | undefined;
+    if (r !== undefined) {
+      const k = kernelRouteOf(r);
+      if (typeof k === 'string') {
+        run.error('INVALID_PLAN', `route not programmed: ${k}`);
+        return undefined;
+      }
+      if (k.dev && !linkNames.has(k.dev)) {
+        run.error('NO_SUCH_LINK', `1 route(s) via ${k.dev} not programmed: the device does not exist`);
+        return undefined;
+      }
+      want = k;
+    }
+    let key: string;
+    if (want) key = keyOf(want);
+    else {
+      const p = Prefix.tryParse(dst);
+      if (!p) continue; // never planned, so never programmed
+      key = `${p.toString()}|${defaultMetric(p.toString())}`;
+    }
+    const have = before.get(key);
+    if (want && have) {
+      if (sameRoute(want, have)) d.same++;
+      else d.change.push({ desired: want, actual: have });
+    } else if (want) d.add.push(want);
+    else if (have) d.remove.push(have);
+  }
+  await programDiff(run, d);
+  if (!run.report.ok) return undefined;
+  for (const r of d.add) before.set(keyOf(r), r);
+  for (const { desired: r } of d.change) before.set(keyOf(r), r);
+  for (const r of d.remove) before.delete(keyOf(r));
+  return before;
+}
+
 /** Keyed as the kernel keys them; of duplicates the first wins, as in diffByKey. */
 function byKey(routes: readonly Route[]): Map<string, Route> {
   const m = new Map<string, Route>();

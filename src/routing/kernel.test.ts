@@ -250,10 +250,59 @@ describe('dataplanePlanner: the datastore part once, learned routes on top', () 
     const plans = sets.map((l) => planner(l));
     sets.forEach((l, k) => assert.deepEqual(plans[k], planDataplane(i, l, HOST), `learned set ${k}`));
     assert.ok(plans[1]!.routes.some((r) => r.dst === '10.5.2.0/26') && !plans[2]!.routes.some((r) => r.dst === '10.5.2.0/26'));
-    // changing one plan (a caller may) leaves the planner and the other plans alone
-    plans[0]!.routes[0]!.dst = 'changed';
+    // Changing one plan's containers (a caller may) leaves the planner and the other plans alone; the route
+    // objects are shared between plans, and frozen.
+    assert.throws(() => {
+      plans[0]!.routes[0]!.dst = 'changed';
+    }, TypeError);
+    plans[0]!.routes.splice(0, 1);
     plans[0]!.vxlan!.peers[0]!.nodeIP = 'changed';
     plans[0]!.nat.pools.push('changed');
     assert.deepEqual(planner(sets[0]!), planDataplane(i, sets[0]!, HOST));
+  });
+
+  it('update: after any sequence of learned changes, the plan a full planning gives, and exactly the routes that differ', () => {
+    const i = input('a', {
+      nodes: [node('a', { ip: '10.0.0.1/24' }), node('b', { ip: '10.0.0.2/24' })],
+      ipPools: [ipPool('p', { cidr: '10.5.0.0/16' }), ipPool('svc-like', { cidr: '10.6.0.0/16', disabled: true })],
+      blocks: [block('10.5.0.0/26', 'a')],
+    });
+    const planner = dataplanePlanner(i, HOST);
+    assert.equal(planner.update(new Map(), ['10.5.1.0/26']), undefined, 'nothing to start from before a full plan');
+    const learned = new Map<string, LearnedRoute>();
+    let before = planner(learned.values());
+    // A seeded walk: prefixes come and go, next hops move, one is our own block (the blackhole outranks it),
+    // one is announced by ourselves (local: never programmed).
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const prefixes = ['10.5.0.0/26', '10.5.1.0/26', '10.5.1.64/26', '10.5.2.0/26', '10.5.3.0/26', '10.5.0.64/26', '10.6.0.0/26'];
+    for (let step = 0; step < 200; step++) {
+      const changed = new Set<string>();
+      for (let k = rnd(3) + 1; k > 0; k--) {
+        const prefix = prefixes[rnd(prefixes.length)]!;
+        changed.add(prefix);
+        const what = rnd(4);
+        if (what === 0) learned.delete(prefix);
+        else learned.set(prefix, what === 3 && prefix === '10.5.0.64/26' ? bgp(prefix, '10.0.0.1', 'local') : bgp(prefix, `10.0.0.${rnd(3) + 2}`));
+      }
+      const u = planner.update(learned, changed);
+      assert.ok(u, `step ${step}`);
+      const want = planDataplane(i, [...learned.values()], HOST);
+      assert.deepEqual(u.plan, want, `step ${step}`);
+      // The changes are exactly the destinations whose route differs from the previous plan.
+      const was = new Map(before.routes.map((r) => [r.dst, r]));
+      const now = new Map(want.routes.map((r) => [r.dst, r]));
+      const differ = [...new Set([...was.keys(), ...now.keys()])].filter((d) => JSON.stringify(was.get(d)) !== JSON.stringify(now.get(d)));
+      assert.deepEqual([...u.changes.keys()].sort(), differ.sort(), `step ${step}`);
+      for (const [d, r] of u.changes) assert.deepEqual(r, now.get(d));
+      before = u.plan;
+    }
+    assert.ok(before.routes.some((r) => r.dst === '10.5.0.0/26' && r.type === 'blackhole'), 'our block: the blackhole, whatever was learned for it');
+    // A prefix spelt another way: the planner cannot tell which spelling wins and says so (the caller plans in full).
+    learned.set('10.5.9.1/24', bgp('10.5.9.1/24', '10.0.0.2'));
+    assert.equal(planner.update(learned, ['10.5.9.1/24']), undefined);
+    assert.equal(planner.update(learned, ['10.5.1.0/26']), undefined, 'until the next full plan');
+    assert.deepEqual(planner(learned.values()), planDataplane(i, [...learned.values()], HOST));
+    assert.ok(planner.update(learned, ['10.5.1.0/26']));
   });
 });

@@ -32,23 +32,36 @@ const IPIP_OVERHEAD = 20;
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
+/** A planned route with its parsed destination; `learned`: the learned prefix it comes from. */
+interface Entry {
+  p: Prefix;
+  r: Readonly<KernelRoute>;
+  learned?: string;
+}
+
 class RouteSet {
-  private readonly routes = new Map<string, { p: Prefix; r: KernelRoute }>();
+  readonly routes = new Map<string, Entry>();
   /** Adds unless the destination is already taken (callers add in precedence order). */
   add(p: Prefix, r: KernelRoute): void {
-    if (!this.routes.has(r.dst)) this.routes.set(r.dst, { p, r });
+    if (!this.routes.has(r.dst)) this.routes.set(r.dst, { p, r: Object.freeze(r) });
   }
   has(dst: string): boolean {
     return this.routes.has(dst);
   }
-  copy(): RouteSet {
-    const c = new RouteSet();
-    for (const [k, v] of this.routes) c.routes.set(k, v);
-    return c;
+}
+
+const byEntry = (a: Entry, b: Entry): number => byPrefix(a.p, b.p);
+
+/** Where `e` goes in `order` (sorted by byEntry): its index if present, else where it would be inserted. */
+function search(order: readonly Entry[], e: Entry): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byEntry(order[mid]!, e) < 0) lo = mid + 1;
+    else hi = mid;
   }
-  sorted(): KernelRoute[] {
-    return [...this.routes.values()].sort((a, b) => byPrefix(a.p, b.p)).map((x) => ({ ...x.r }));
-  }
+  return lo;
 }
 
 /** Our own addresses: a learned route whose next hop is one of them is not programmed. */
@@ -67,7 +80,7 @@ function blackholes(f: Facts, out: RouteSet): void {
  * BIRD's `calico_kernel_programming` export filter (§5.6), one learned route at a time: a function
  * of the facts that changes only when they do.
  */
-function learnedFilter(f: Facts, host: HostFacts): (l: LearnedRoute, out: RouteSet) => void {
+function learnedFilter(f: Facts, host: HostFacts): (l: LearnedRoute) => Entry | null {
   const self = f.self!;
   const own = ownAddresses(self);
   const reject = serviceRanges(f);
@@ -89,17 +102,19 @@ function learnedFilter(f: Facts, host: HostFacts): (l: LearnedRoute, out: RouteS
   };
   // The verdict depends on (prefix, next hop) and the facts only: every pass re-plans every learned route, so
   // each is judged once per snapshot (parsing and pool lookups were most of a pass at 50 routes).
-  const memo = new Map<string, { p: Prefix; r: KernelRoute } | null>();
-  return (l, out) => {
-    if (l.from === 'local') return;
+  const memo = new Map<string, Entry | null>();
+  return (l) => {
+    if (l.from === 'local') return null;
     const key = `${l.prefix} ${l.nextHop}`;
     let v = memo.get(key);
     if (v === undefined) {
-      v = decide(l);
+      const d = decide(l);
+      // Frozen: plans share it (one route object per verdict, not a copy per pass).
+      v = d && { p: d.p, r: Object.freeze(d.r), learned: l.prefix };
       if (memo.size >= LEARNED_MEMO_MAX) memo.clear();
       memo.set(key, v);
     }
-    if (v) out.add(v.p, v.r);
+    return v;
   };
 }
 
@@ -195,18 +210,38 @@ export function planDataplane(input: RoutingInput, learned: readonly LearnedRout
 }
 
 /**
+ * The agent's kernel planner (dataplanePlanner): the whole plan from every learned route, and `update`, the
+ * same plan after only some learned prefixes changed — what every host does for every pod block in the
+ * cluster, in time proportional to the change rather than to the cluster.
+ */
+export interface DataplanePlanner {
+  (learned: Iterable<LearnedRoute>): DataplanePlan;
+  /**
+   * The plan after the learned routes of `changed` prefixes moved (`learned` holds every learned route by
+   * prefix), relative to the plan of the previous call, and the destinations whose route differs (undefined:
+   * no route any more). Undefined when it cannot tell — no previous call, or a prefix not in canonical form —
+   * and the caller plans in full.
+   */
+  update(learned: ReadonlyMap<string, LearnedRoute>, changed: Iterable<string>): { plan: DataplanePlan; changes: Map<string, Readonly<KernelRoute> | undefined> } | undefined;
+}
+
+/**
  * planDataplane in two steps, for the agent: everything that depends only on the datastore (facts,
  * blackholes, VXLAN, reachableBy routes, NAT) is worked out once; the function returned adds the
  * learned routes. A route learned somewhere in the cluster — what every host sees for every pod
- * block — then costs the filter and a sort, not a re-read of every node, pool, block and peering.
+ * block — then costs the filter and a sort, not a re-read of every node, pool, block and peering;
+ * and through `update`, a lookup and an insertion. Plans share their route objects, which are frozen.
  */
-export function dataplanePlanner(input: RoutingInput, host: HostFacts): (learned: Iterable<LearnedRoute>) => DataplanePlan {
+export function dataplanePlanner(input: RoutingInput, host: HostFacts): DataplanePlanner {
   const f = readFacts(input);
   const byCidr = (a: { cidr: Prefix }, b: { cidr: Prefix }) => byPrefix(a.cidr, b.cidr);
   const pools = [...f.pools].sort(byCidr);
   // Felix masquerades every pool with natOutgoing — disabled ones too (a draining pool still has workloads).
   const nat = { masquerade: pools.filter((p) => p.natOutgoing).map((p) => p.cidr.toString()), pools: pools.map((p) => p.cidr.toString()) };
-  if (!f.self) return () => ({ routes: [], nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } });
+  if (!f.self) {
+    const empty = () => ({ routes: [], nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } });
+    return Object.assign(empty, { update: () => ({ plan: empty(), changes: new Map<string, KernelRoute | undefined>() }) });
+  }
 
   const base = new RouteSet();
   blackholes(f, base);
@@ -215,13 +250,53 @@ export function dataplanePlanner(input: RoutingInput, host: HostFacts): (learned
   reachableByRoutes(f, input.bgpPeers, base);
   const ipip = ipipDevice(f, host);
   const filter = learnedFilter(f, host);
-  return (learned) => {
-    const routes = base.copy();
-    for (const l of learned) filter(l, routes);
-    // Fresh objects each time: a caller may keep or change a plan without touching the next one.
-    const plan: DataplanePlan = { routes: routes.sorted(), nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } };
+  // Fresh containers each time (a caller may keep or change a plan without touching the next one); the
+  // route objects in them are shared and frozen.
+  const planOf = (order: readonly Entry[]): DataplanePlan => {
+    const plan: DataplanePlan = { routes: order.map((e) => e.r as KernelRoute), nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } };
     if (vxlan) plan.vxlan = { ...vxlan, peers: vxlan.peers.map((p) => ({ ...p })) };
     if (ipip) plan.ipip = { ...ipip };
     return plan;
   };
+  // The previous call's result: routes by destination, the same sorted, and the destination of each learned prefix.
+  let byDst: Map<string, Entry> | undefined;
+  let order: Entry[] = [];
+  const full = (learned: Iterable<LearnedRoute>): DataplanePlan => {
+    byDst = new Map(base.routes);
+    for (const l of learned) {
+      const e = filter(l);
+      if (e && !byDst.has(e.r.dst)) byDst.set(e.r.dst, e);
+    }
+    order = [...byDst.values()].sort(byEntry);
+    return planOf(order);
+  };
+  const fail = (): undefined => {
+    byDst = undefined;
+    return undefined;
+  };
+  const update: DataplanePlanner['update'] = (learned, changed) => {
+    if (byDst === undefined) return undefined;
+    const changes = new Map<string, Readonly<KernelRoute> | undefined>();
+    for (const prefix of changed) {
+      const l = learned.get(prefix);
+      const e = l ? filter(l) : null;
+      const had = byDst.get(prefix);
+      // Another spelling of one destination: only a full plan says which of them wins.
+      if ((e && e.r.dst !== prefix) || (had?.learned !== undefined && had.learned !== prefix)) return fail();
+      if (had && had.learned === undefined) continue; // a blackhole, VXLAN or reachableBy route outranks it
+      if (had === undefined ? e === null : e !== null && had.r === e.r) continue; // nothing differs
+      if (had) {
+        const i = search(order, had);
+        if (order[i] !== had) return fail();
+        order.splice(i, 1);
+      }
+      if (e) {
+        byDst.set(prefix, e);
+        order.splice(search(order, e), 0, e);
+      } else byDst.delete(prefix);
+      changes.set(prefix, e?.r);
+    }
+    return { plan: planOf(order), changes };
+  };
+  return Object.assign(full, { update });
 }
