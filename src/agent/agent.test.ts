@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { Agent } from './agent.js';
+import { Agent, Serial } from './agent.js';
 import { nullLogger } from './log.js';
 import { ensureDefaults, ensureNode } from './startup.js';
 import { Client } from '../datastore/client.js';
@@ -144,3 +144,17 @@ describe('agent: learned routes to the kernel', () => {
   });
 });
 
+describe('Serial', () => {
+  it("triggers made together make one run: 'microtask' starts it before callbacks already queued, 'immediate' after them", async () => {
+    for (const mode of ['microtask', 'immediate'] as const) {
+      const order: string[] = [];
+      const s = new Serial(async () => void order.push('run'), () => {}, mode);
+      setImmediate(() => order.push('queued before'));
+      s.trigger();
+      s.trigger();
+      await s.idle();
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(order, mode === 'microtask' ? ['run', 'queued before'] : ['queued before', 'run'], mode);
+    }
+  });
+});

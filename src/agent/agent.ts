@@ -135,7 +135,10 @@ export class Agent extends EventEmitter {
     this.lastReconfiguredAt = this.startedAt;
     this.transition = new PeerTransition({ now: this.now, ...(opts.transition ?? {}) });
     this.resyncLoop = new Serial(() => this.resync(), (e) => this.fail('resync', e));
-    this.dataplaneLoop = new Serial(() => this.program(), (e) => this.fail('dataplane', e));
+    // A pass starts as soon as the code that triggered it is done — the UPDATE that changed the best routes,
+    // all of them — not after every other socket ready at the same time: the second reflector's copy of a
+    // route, read in the same turn of the event loop, waits for the kernel rather than the other way round.
+    this.dataplaneLoop = new Serial(() => this.program(), (e) => this.fail('dataplane', e), 'microtask');
     this.dataplaneReady = !opts.dataplane;
     if (opts.dataplane) {
       this.readyTimer = setTimeout(() => this.markReady('initial sync time bound reached'), opts.initialSyncMs ?? 5000);
@@ -553,7 +556,9 @@ export class Agent extends EventEmitter {
 
 /**
  * Runs `fn` one at a time: `trigger()` during a run asks for exactly one more run after it.
- * `run()` waits for a run that starts after the call.
+ * `run()` waits for a run that starts after the call. Triggers made together coalesce into one run:
+ * with `coalesce` 'immediate', those of the same turn of the event loop (every callback ready in it);
+ * with 'microtask', those of the same piece of synchronous code.
  */
 export class Serial {
   private running: Promise<void> | undefined;
@@ -563,6 +568,7 @@ export class Serial {
   constructor(
     private readonly fn: () => Promise<void>,
     private readonly onError: (e: unknown) => void,
+    private readonly coalesce: 'immediate' | 'microtask' = 'immediate',
   ) {}
 
   trigger(): void {
@@ -585,8 +591,9 @@ export class Serial {
   }
 
   private async loop(): Promise<void> {
-    // Let triggers arriving in the same tick coalesce into this run.
-    await new Promise((r) => setImmediate(r));
+    // Let the triggers made together coalesce into this run.
+    if (this.coalesce === 'immediate') await new Promise((r) => setImmediate(r));
+    else await Promise.resolve();
     try {
       do {
         this.again = false;
