@@ -30,7 +30,18 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-async function side(opts: { as: number; id: string; peerAs: number; peerPort: () => number; passive?: boolean; holdTime?: number }): Promise<Side> {
+/** realDeps with Timeout.refresh, counting how timers are made and re-armed. */
+function refreshingDeps() {
+  const n = { set: 0, refresh: 0 };
+  const deps: SessionDeps = {
+    ...realDeps,
+    setTimer: (fn, ms) => (n.set++, setTimeout(fn, ms)),
+    refreshTimer: (h) => void (n.refresh++, (h as NodeJS.Timeout).refresh()),
+  };
+  return { deps, n };
+}
+
+async function side(opts: { as: number; id: string; peerAs: number; peerPort: () => number; passive?: boolean; holdTime?: number; deps?: SessionDeps }): Promise<Side> {
   const fsm: FsmConfig = { localAs: opts.as, routerId: opts.id, peerAs: opts.peerAs, holdTime: opts.holdTime ?? 9, passive: !!opts.passive };
   const s: Partial<Side> = { events: [], downs: [] };
   const handlers: SessionHandlers = {
@@ -62,7 +73,7 @@ async function side(opts: { as: number; id: string; peerAs: number; peerPort: ()
       fsm,
       seed: opts.as,
     } as never,
-    realDeps,
+    opts.deps ?? realDeps,
     handlers,
   );
   cleanups.push(() => {
@@ -120,10 +131,28 @@ describe('session driver over loopback TCP', () => {
     assert.ok(took < 2000, `re-established after ${took} ms`);
   });
 
-  it('hold timer expiry when the peer stops sending (frozen)', async () => {
+  it('with refreshTimer, the hold and keepalive timers restarted by each message are re-armed, not made anew', async () => {
     let bPort = 0;
     let aPort = 0;
-    const a = await side({ as: 65001, id: '1.1.1.1', peerAs: 65002, peerPort: () => bPort, holdTime: 3 });
+    const { deps, n } = refreshingDeps();
+    const a = await side({ as: 65001, id: '1.1.1.1', peerAs: 65002, peerPort: () => bPort, holdTime: 3, deps });
+    const b = await side({ as: 65002, id: '2.2.2.2', peerAs: 65001, peerPort: () => aPort, passive: true, holdTime: 3 });
+    aPort = a.port;
+    bPort = b.port;
+    b.session.start();
+    a.session.start();
+    await until(() => a.session.state === 'Established' && b.session.state === 'Established');
+    const made = n.set;
+    await new Promise((r) => setTimeout(r, 2500)); // keepalives every second, both ways
+    assert.equal(a.session.state, 'Established');
+    assert.equal(n.set, made, 'no new timer');
+    assert.ok(n.refresh >= 3, `refreshed ${n.refresh} times`);
+  });
+
+  it('hold timer expiry when the peer stops sending (frozen), also with refreshed timers', async () => {
+    let bPort = 0;
+    let aPort = 0;
+    const a = await side({ as: 65001, id: '1.1.1.1', peerAs: 65002, peerPort: () => bPort, holdTime: 3, deps: refreshingDeps().deps });
     // b is a raw TCP peer that answers OPEN/KEEPALIVE once, then goes silent (as if SIGSTOPped).
     const frozen = net.createServer((sock) => {
       sock.once('data', () => {

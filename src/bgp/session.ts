@@ -57,6 +57,12 @@ export interface SessionDeps {
   connect(opts: { host: string; port: number; localAddress?: string; password?: string }): SocketLike;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * Optional: re-arms a running timer for its whole duration again (Node's `Timeout.refresh`). Without it a
+   * restart is a clear and a set; with it the hold and keepalive timers, restarted by every message received
+   * and sent, keep their handles.
+   */
+  refreshTimer?(handle: unknown): void;
   now(): number;
   log?(level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>): void;
 }
@@ -101,7 +107,7 @@ interface Conn {
   /** Our connection attempt while it is in progress (it becomes `socket`, or a second connection). */
   pending?: SocketLike;
   framer: Framer;
-  timers: Map<TimerName, unknown>;
+  timers: Map<TimerName, { h: unknown; ms: number }>;
   /** The message being processed while the FSM runs (for its `process` effect). */
   current?: Message;
   /** UPDATE bytes waiting for the FSM's `send update` effect. */
@@ -180,7 +186,7 @@ export class Session {
   abandon(): void {
     for (const c of [this.second, this.main]) {
       if (!c) continue;
-      for (const h of c.timers.values()) this.deps.clearTimer(h);
+      for (const t of c.timers.values()) this.deps.clearTimer(t.h);
       c.timers.clear();
       this.closeSocket(c);
     }
@@ -273,20 +279,25 @@ export class Session {
           break;
         case 'startTimer': {
           const old = conn.timers.get(e.timer);
-          if (old !== undefined) this.deps.clearTimer(old);
-          conn.timers.set(
-            e.timer,
-            this.deps.setTimer(() => {
-              conn.timers.delete(e.timer);
-              if (conn !== this.main && conn !== this.second) return; // a retired connection's late timer
-              if (!conn.dead || e.timer === 'idleHold' || e.timer === 'connectRetry') this.apply(conn, timerEvent(e.timer));
-            }, e.ms),
-          );
+          if (old !== undefined && old.ms === e.ms && this.deps.refreshTimer) {
+            // Same timer, same duration: the handle (and what it runs) stays — running or fired, it runs again in ms.
+            this.deps.refreshTimer(old.h);
+            break;
+          }
+          if (old !== undefined) this.deps.clearTimer(old.h);
+          const timer = e.timer;
+          const h = this.deps.setTimer(() => {
+            // A fired timer stays in `timers` when it can be re-armed (the keepalive timer fires and restarts).
+            if (!this.deps.refreshTimer) conn.timers.delete(timer);
+            if (conn !== this.main && conn !== this.second) return; // a retired connection's late timer
+            if (!conn.dead || timer === 'idleHold' || timer === 'connectRetry') this.apply(conn, timerEvent(timer));
+          }, e.ms);
+          conn.timers.set(timer, { h, ms: e.ms });
           break;
         }
         case 'stopTimer': {
-          const h = conn.timers.get(e.timer);
-          if (h !== undefined) this.deps.clearTimer(h);
+          const t = conn.timers.get(e.timer);
+          if (t !== undefined) this.deps.clearTimer(t.h);
           conn.timers.delete(e.timer);
           break;
         }
@@ -355,7 +366,7 @@ export class Session {
 
   /** A connection no FSM of the session owns any more: no timer of it runs, its socket is closed. */
   private retire(conn: Conn): void {
-    for (const h of conn.timers.values()) this.deps.clearTimer(h);
+    for (const t of conn.timers.values()) this.deps.clearTimer(t.h);
     conn.timers.clear();
     this.closeSocket(conn);
   }

@@ -190,6 +190,7 @@ const defaultDeps: SpeakerDeps = {
     return t;
   },
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  refreshTimer: (h) => void (h as NodeJS.Timeout).refresh(),
   now: () => Date.now(),
   interfaceSubnet: (address) => {
     for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.address === address && a.cidr) return a.cidr;
