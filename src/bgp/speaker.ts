@@ -230,8 +230,10 @@ export class Speaker extends EventEmitter {
   private listener: Listener | undefined;
   /** Peer address → TCP MD5 key currently set on the listener. */
   private readonly listenerKeys = new Map<string, string>();
-  private kickScheduled = false;
-  private collectScheduled = false;
+  /** One setImmediate for both of what follows a burst of messages: kicking the sessions, collecting attribute sets. */
+  private tickScheduled = false;
+  private kickDue = false;
+  private collectDue = false;
   private readonly encoded = new WeakMap<Batch<Prefix4 | Prefix6>, { ctx: string; bufs: Buffer[] }>();
   private closed = false;
   /** Restarting speaker: UPDATEs and End-of-RIB held until selection deferral ends. */
@@ -893,12 +895,27 @@ export class Speaker extends EventEmitter {
 
   /** Kicks every established session once per tick (after UPDATEs arrive or routes change). */
   private scheduleKick(): void {
-    if (this.kickScheduled || this.closed) return;
-    this.kickScheduled = true;
+    if (this.closed) return;
+    this.kickDue = true;
+    this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
     setImmediate(() => {
-      this.kickScheduled = false;
-      if (this.deferring) return; // pull sends nothing until selection runs, which kicks again
-      for (const e of this.peers.values()) if (e.session.state === 'Established' && this.hasWork(e)) e.session.kick();
+      this.tickScheduled = false;
+      if (this.kickDue) {
+        this.kickDue = false;
+        // pull sends nothing until selection runs, which kicks again
+        if (!this.deferring && !this.closed) {
+          for (const e of this.peers.values()) if (e.session.state === 'Established' && this.hasWork(e)) e.session.kick();
+        }
+      }
+      if (this.collectDue) {
+        this.collectDue = false;
+        this.rib.collect();
+      }
     });
   }
 
@@ -917,12 +934,8 @@ export class Speaker extends EventEmitter {
   }
 
   private scheduleCollect(): void {
-    if (this.collectScheduled) return;
-    this.collectScheduled = true;
-    setImmediate(() => {
-      this.collectScheduled = false;
-      this.rib.collect();
-    });
+    this.collectDue = true;
+    this.scheduleTick();
   }
 }
 
