@@ -252,6 +252,9 @@ export class Speaker extends EventEmitter {
   constructor(readonly options: SpeakerOptions) {
     super();
     this.deps = { ...defaultDeps, ...options.deps };
+    // Re-arming works on the handles the default setTimer makes: deps with timers of their own (fake clocks)
+    // re-arm only through a refreshTimer of their own, else by clearing and setting.
+    if (options.deps?.setTimer && !options.deps.refreshTimer) delete this.deps.refreshTimer;
     const ribOpts: ConstructorParameters<typeof Rib>[0] = {
       localAs: options.asNumber,
       routerId: options.routerId,
