@@ -13,6 +13,9 @@
  *  - RTNH_F_ONLINK (4) lives in rtm_flags, which the package models only for the RTM_F_* bits: it
  *    shows up as `flags.__unknown`.
  *  - Deletes send scope NOWHERE (255), which the kernel reads as "any scope" — iproute2 does the same.
+ *  - Route add/replace/delete — what every host does for every pod block — are encoded here
+ *    (`routeBody`) and matched to their ACK by sequence number on the package's socket (`acked`);
+ *    listings and everything else go through the package's typed requests.
  *  - IPIP: creating `tunl0` needs the ipip module. Without it the kernel answers EOPNOTSUPP
  *    ("Unknown device type"); when /sys/module/ipip is also absent that is IPIP_UNSUPPORTED, a
  *    property of the host rather than a transient failure.
@@ -20,6 +23,7 @@
 import nl from 'netlink';
 import type { RtNetlinkSocket, rt } from 'netlink';
 import { existsSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { IP, MAC, v4Format, v6Format } from '../net/index.js';
 import { DataplaneError, type DataplaneErrorCode } from './errors.js';
@@ -63,6 +67,12 @@ const RTN_TYPES: Record<RouteType, number> = {
   throw: 9,
   other: 0, // RTN_UNSPEC: only a delete may say it (any type matches); see routeBody
 };
+
+// Netlink speaks the host's byte order.
+const LE = endianness() === 'LE';
+const put32 = (b: Buffer, v: number, at: number): number => (LE ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
+const put16 = (b: Buffer, v: number, at: number): number => (LE ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
+const getS32 = (b: Buffer, at: number): number => (LE ? b.readInt32LE(at) : b.readInt32BE(at));
 
 /** The package's NetlinkSocket as `acked` uses it: raw send, and replies matched by sequence number. */
 interface AckSocket {
@@ -429,20 +439,20 @@ export class KernelNetlink implements Netlink {
     // A device route (no gateway) is scope link; everything else universe. Deletes: any scope.
     b[6] = forDelete ? RT_SCOPE_NOWHERE : route.type === 'unicast' && !route.gateway ? RT_SCOPE_LINK : 0;
     b[7] = type;
-    if (route.onlink && !forDelete) b.writeUInt32LE(RTNH_F_ONLINK, 8);
+    if (route.onlink && !forDelete) put32(b, RTNH_F_ONLINK, 8);
     let at = RTMSG_LEN;
     const attr = (kind: number, n: number): number => {
-      b.writeUInt16LE(4 + n, at);
-      b.writeUInt16LE(kind, at + 2);
+      put16(b, 4 + n, at);
+      put16(b, kind, at + 2);
       const data = at + 4;
       at += attrLen(n);
       return data;
     };
-    b.writeUInt32LE(table, attr(RTA_TABLE, 4));
+    put32(b, table, attr(RTA_TABLE, 4));
     if (len > 0) b.set(dst.toBytes(), attr(RTA_DST, addrLen));
-    if (route.metric) b.writeUInt32LE(route.metric, attr(RTA_PRIORITY, 4));
+    if (route.metric) put32(b, route.metric, attr(RTA_PRIORITY, 4));
     if (gateway) b.set(gateway.toBytes(), attr(RTA_GATEWAY, gateway.bits / 8));
-    if (oif !== undefined) b.writeUInt32LE(oif, attr(RTA_OIF, 4));
+    if (oif !== undefined) put32(b, oif, attr(RTA_OIF, 4));
     return b;
   }
 
@@ -462,14 +472,19 @@ export class KernelNetlink implements Netlink {
         if (e) reject(e);
         else resolve();
       };
-      s.makeRef(seq, (err, msgs) => {
-        if (err) return settle(wrap(op, err));
-        const m = msgs[0];
-        if (m === undefined || m.type !== NLMSG_ERROR || m.data.length < 4) return settle(new DataplaneError('EIO', op, `${op}: unexpected reply`));
-        const errno = m.data.readInt32LE(0);
-        if (errno === 0) return settle(undefined);
-        settle(errnoError(op, errno));
-      });
+      try {
+        s.makeRef(seq, (err, msgs) => {
+          if (err) return settle(wrap(op, err));
+          const m = msgs[0];
+          if (m === undefined || m.type !== NLMSG_ERROR || m.data.length < 4) return settle(new DataplaneError('EIO', op, `${op}: unexpected reply`));
+          const errno = getS32(m.data, 0);
+          if (errno === 0) return settle(undefined);
+          settle(errnoError(op, errno));
+        });
+      } catch (e) {
+        reject(wrap(op, e));
+        return;
+      }
       this.inflight.set(seq, pending);
       this.armSweep();
       try {
