@@ -28,7 +28,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,7 @@ async function startTarget(target: Target, tg: ReturnType<typeof createNetns>, p
       count: async () => (await p.request('status', timeoutMs)).accepted as number,
       stop: async () => {
         await p.stop(10_000);
+        rmSync(dir, { recursive: true, force: true });
       },
       memory: async (gc?: boolean) => {
         const st = await p.request(gc ? 'gc' : 'status', timeoutMs);

@@ -25,7 +25,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,7 +151,10 @@ async function startReflector(target: Target, rr: Netns, profDir?: string): Prom
     await p.waitEvent('listening', 30_000);
     return {
       pids: [p.pid],
-      stop: () => p.stop(10_000),
+      stop: async () => {
+        await p.stop(10_000);
+        rmSync(dir, { recursive: true, force: true });
+      },
       memory: async (gc?: boolean) => {
         const st = await p.request(gc ? 'gc' : 'status', 30_000);
         return { rss: st.rss as number, heapTotal: st.heapTotal as number, heapUsed: st.heapUsed as number, external: st.external as number, arrayBuffers: st.arrayBuffers as number };
