@@ -258,7 +258,8 @@ export function dataplanePlanner(input: RoutingInput, host: HostFacts): Dataplan
     if (ipip) plan.ipip = { ...ipip };
     return plan;
   };
-  // The previous call's result: routes by destination, the same sorted, and the destination of each learned prefix.
+  // The previous call's result: routes by destination (each learned one keyed by its own prefix, which `update`
+  // checks), and the same sorted. Undefined until a full plan, and after `update` met what it cannot do.
   let byDst: Map<string, Entry> | undefined;
   let order: Entry[] = [];
   const full = (learned: Iterable<LearnedRoute>): DataplanePlan => {
