@@ -785,7 +785,8 @@ export class Speaker extends EventEmitter {
 
   /** The next bytes for `entry`'s socket: its queue, else a fresh drain of its update groups. */
   private pull(entry: PeerEntry, budget: number): Buffer[] {
-    if (this.deferring) return [];
+    // hasWork is the same question asked ahead: the tick skips kicking a session it answers no for.
+    if (this.deferring || !this.hasWork(entry)) return [];
     if (entry.queue.length === 0) {
       for (const family of entry.families) {
         const group = this.rib.groupOf(entry.index, family) as UpdateGroup<Prefix4 | Prefix6> | undefined;

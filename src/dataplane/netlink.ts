@@ -55,18 +55,6 @@ const RTA_GATEWAY = 5;
 const RTA_PRIORITY = 6;
 const RTA_TABLE = 15;
 const RT_SCOPE_LINK = 253;
-const RTN_TYPES: Record<RouteType, number> = {
-  unicast: 1,
-  local: 2,
-  broadcast: 3,
-  anycast: 4,
-  multicast: 5,
-  blackhole: 6,
-  unreachable: 7,
-  prohibit: 8,
-  throw: 9,
-  other: 0, // RTN_UNSPEC: only a delete may say it (any type matches); see routeBody
-};
 
 // Netlink speaks the host's byte order.
 const LE = endianness() === 'LE';
@@ -109,6 +97,11 @@ const ROUTE_TYPES: Record<string, RouteType> = {
   MULTICAST: 'multicast',
   THROW: 'throw',
 };
+/** RouteType → the kernel's RTN_* number: ROUTE_TYPES read back through the package's enum; 'other' is RTN_UNSPEC, which only a delete may send (any type matches). */
+const RTN_TYPES = new Map<RouteType, number>([
+  ...Object.entries(ROUTE_TYPES).map(([name, t]) => [t, nl.rt.RouteType[name as keyof typeof nl.rt.RouteType]] as [RouteType, number]),
+  ['other', 0],
+]);
 const SCOPES: Record<string, Route['scope']> = { UNIVERSE: 'universe', SITE: 'site', LINK: 'link', HOST: 'host', NOWHERE: 'nowhere' };
 
 /** The package reports the kernel's errno only inside the message text; this is the one place that reads it. */
@@ -422,7 +415,7 @@ export class KernelNetlink implements Netlink {
     if (!Number.isInteger(len) || len < 0 || len > bits) throw new DataplaneError('INVALID_PLAN', 'route', `route ${route.dst}: not a prefix`);
     const addrLen = bits / 8;
     const table = route.table ?? MAIN_TABLE;
-    const type = RTN_TYPES[route.type];
+    const type = RTN_TYPES.get(route.type);
     if (type === undefined || (type === 0 && !forDelete)) throw new DataplaneError('INVALID_PLAN', 'route', `route ${route.dst}: unknown type ${String(route.type)}`);
     const gateway = !forDelete && route.gateway ? IP.parse(route.gateway) : undefined;
     const attrLen = (n: number) => 4 + ((n + 3) & ~3);
@@ -516,7 +509,7 @@ export class KernelNetlink implements Netlink {
   private async route(route: Route, type: number, flags: number, verb: string): Promise<void> {
     const op = `route ${verb} ${describeRoute(route)}`;
     const del = type === RTM_DELROUTE;
-    const oif = !del && route.dev ? (this.indexByName.get(route.dev) ?? (await this.indexOf(route.dev, op))) : undefined;
+    const oif = !del && route.dev ? await this.indexOf(route.dev, op) : undefined;
     let body: Buffer;
     try {
       body = this.routeBody(route, del, oif);

@@ -22,6 +22,8 @@ import { TORTIE_ROUTE_PROTO, type KernelRoute } from './types.js';
 const MAIN_TABLE = 254;
 const defaultMetric = (dst: string): number => (dst.includes(':') ? 1024 : 0);
 const keyOf = (r: Route): string => `${r.dst}|${r.metric ?? 0}`;
+/** The key of tortie's route to a (canonical) destination: ours always carry the default metric (toKernelRoute). */
+const keyOfDst = (dst: string): string => `${dst}|${defaultMetric(dst)}`;
 
 /** The protocol names `ip route` prints, for messages. */
 const PROTO_NAMES: Record<number, string> = { 2: 'kernel', 3: 'boot', 4: 'static', 12: 'bird', 16: 'dhcp', 186: 'bgp (FRR)' };
@@ -184,40 +186,23 @@ export async function updateRouteChanges(
   before: Map<string, Route>,
   linkNames: ReadonlySet<string>,
 ): Promise<Map<string, Route> | undefined> {
-  const d: Diff<Route, Route> = { add: [], change: [], remove: [], same: 0 };
-  for (const [dst, r] of changes) {
-    let want: Route | undefined;
-    if (r !== undefined) {
-      const k = kernelRouteOf(r);
-      if (typeof k === 'string') {
-        run.error('INVALID_PLAN', `route not programmed: ${k}`);
-        return undefined;
-      }
-      if (k.dev && !linkNames.has(k.dev)) {
-        run.error('NO_SUCH_LINK', `1 route(s) via ${k.dev} not programmed: the device does not exist`);
-        return undefined;
-      }
-      want = k;
-    }
-    let key: string;
-    if (want) key = keyOf(want);
-    else {
-      const p = Prefix.tryParse(dst);
-      if (!p) continue; // never planned, so never programmed
-      key = `${p.toString()}|${defaultMetric(p.toString())}`;
-    }
-    const have = before.get(key);
-    if (want && have) {
-      if (sameRoute(want, have)) d.same++;
-      else d.change.push({ desired: want, actual: have });
-    } else if (want) d.add.push(want);
-    else if (have) d.remove.push(have);
+  const named: KernelRoute[] = [];
+  for (const r of changes.values()) if (r !== undefined) named.push(r);
+  const desired = desiredRoutes(run, named, linkNames);
+  if (!run.report.ok) return undefined;
+  // What is in place for the named destinations (a destination that does not parse was never programmed).
+  const actual: Route[] = [];
+  for (const dst of changes.keys()) {
+    const p = Prefix.tryParse(dst);
+    const have = p && before.get(keyOfDst(p.toString()));
+    if (have) actual.push(have);
   }
+  const d = diffByKey(desired, actual, keyOf, keyOf, sameRoute);
   await programDiff(run, d);
   if (!run.report.ok) return undefined;
+  for (const r of d.remove) before.delete(keyOf(r));
   for (const r of d.add) before.set(keyOf(r), r);
   for (const { desired: r } of d.change) before.set(keyOf(r), r);
-  for (const r of d.remove) before.delete(keyOf(r));
   return before;
 }
 
