@@ -13,8 +13,12 @@ import type { DataplanePlan } from '../routing/types.js';
 /** The speaker surface the agent uses; `best` events are emitted by the test. */
 class FakeSpeaker extends EventEmitter {
   deferringSelection = false;
+  /** What happened, in order: the real speaker sends the UPDATEs for new originated routes from an immediate. */
+  order: string[] = [];
   setPeers(): void {}
-  setOriginated(): void {}
+  setOriginated(): void {
+    setImmediate(() => this.order.push('speaker kick'));
+  }
   async start(): Promise<number> {
     return 179;
   }
@@ -47,6 +51,7 @@ async function agentWithFakes() {
     speakerFactory: () => speaker as unknown as Speaker,
     dataplane: {
       apply: async (plan, opts) => {
+        speaker.order.push('dataplane');
         applied.push(plan);
         hints.push(opts?.routes);
         if (failNext.n > 0) {
@@ -148,6 +153,23 @@ describe('agent: learned routes to the kernel', () => {
   });
 });
 
+describe('agent: a datastore change', () => {
+  it('lets the speaker send what this node now originates before the dataplane pass starts', async () => {
+    const { agent, speaker, applied, settle, client } = await agentWithFakes();
+    try {
+      speaker.order.length = 0;
+      const before = applied.length;
+      await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'extra' }, spec: { cidr: '10.99.0.0/16' } });
+      await agent.reload();
+      await settle();
+      assert.equal(applied.length, before + 1);
+      assert.deepEqual(speaker.order, ['speaker kick', 'dataplane']);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
 describe('Serial', () => {
   it("triggers made together make one run: 'microtask' starts it before callbacks already queued, 'immediate' after them", async () => {
     for (const mode of ['microtask', 'immediate'] as const) {
@@ -159,6 +181,26 @@ describe('Serial', () => {
       await s.idle();
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(order, mode === 'microtask' ? ['run', 'queued before'] : ['queued before', 'run'], mode);
+    }
+  });
+
+  it("trigger('immediate') starts after the callbacks already queued in either mode; a trigger while running runs again once", async () => {
+    for (const mode of ['microtask', 'immediate'] as const) {
+      const order: string[] = [];
+      let runs = 0;
+      const s = new Serial(
+        async () => {
+          order.push(`run ${++runs}`);
+          if (runs === 1) s.trigger(); // while running: one more run after this one
+        },
+        () => {},
+        mode,
+      );
+      setImmediate(() => order.push('queued before'));
+      s.trigger('immediate');
+      s.trigger();
+      await s.idle();
+      assert.deepEqual(order, ['queued before', 'run 1', 'run 2'], mode);
     }
   });
 });

@@ -251,7 +251,10 @@ export class Agent extends EventEmitter {
     const t2 = performance.now();
     await this.configureSpeaker(plan);
     this.opts.log('debug', 'resync', { readMs: +(t1 - t0).toFixed(1), planMs: +(t2 - t1).toFixed(1), speakerMs: +(performance.now() - t2).toFixed(1), originated: plan.originated.length });
-    this.dataplaneLoop.trigger();
+    // After the speaker's kick (an immediate queued by setOriginated): a block this node now originates goes
+    // to the peers, who wait for it, before its blackhole goes into this kernel, where nothing waits for it
+    // (the pods' own /32 routes come from the CNI plugin). A learned route keeps the microtask start.
+    this.dataplaneLoop.trigger('immediate');
   }
 
   private input(): RoutingInput {
@@ -571,12 +574,16 @@ export class Serial {
     private readonly coalesce: 'immediate' | 'microtask' = 'immediate',
   ) {}
 
-  trigger(): void {
+  /**
+   * Runs fn soon (again, if it is running now). `after: 'immediate'` starts a run that is not already
+   * under way after the callbacks queued so far (setImmediate), whatever the coalescing mode.
+   */
+  trigger(after?: 'immediate'): void {
     if (this.running) {
       this.again = true;
       return;
     }
-    this.running = this.loop();
+    this.running = this.loop(after ?? this.coalesce);
   }
 
   run(): Promise<void> {
@@ -590,9 +597,9 @@ export class Serial {
     while (this.running) await this.running;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(start: 'immediate' | 'microtask'): Promise<void> {
     // Let the triggers made together coalesce into this run.
-    if (this.coalesce === 'immediate') await new Promise((r) => setImmediate(r));
+    if (start === 'immediate') await new Promise((r) => setImmediate(r));
     else await Promise.resolve();
     try {
       do {

@@ -46,6 +46,13 @@ describe('which datastore changes wake the agent of node a', () => {
       assert.equal(eventRelevant(e, vx), inVxlan);
     });
   }
+  it("the topics its writer recorded decide, when the event carries them (SQLite: its 'old' may be older than the change)", () => {
+    // The values alone would say "b's block, nothing to do with a"; the writer saw a hold an address before.
+    const e = { ...ev(BLOCK_KEY, block('host:b'), block('host:b', { 1: 'b' })), topics: ['node.b', 'node.a'] };
+    assert.equal(eventRelevant(e, bgp), true);
+    assert.equal(eventRelevant({ ...e, topics: ['node.b'] }, bgp), false);
+    assert.equal(eventRelevant({ ...ev(BLOCK_KEY, undefined, block('host:a')), topics: ['other'] }, bgp), false);
+  });
   it('an unreadable block is looked at (the full read decides)', () => {
     assert.equal(eventRelevant(ev(BLOCK_KEY, 'not json', 'not json either'), vx), true);
   });

@@ -26,9 +26,10 @@ export function agentWakeTopics(ctx: RelevanceContext): string[] {
   return ctx.vxlan ? [WAKE_ROUTING, wakeNode(ctx.node), WAKE_BLOCKS] : [WAKE_ROUTING, wakeNode(ctx.node)];
 }
 
+/** By the topics the writer recorded (SQLite), else worked out from the old and new values. */
 export function eventRelevant(ev: WatchEvent, ctx: RelevanceContext): boolean {
   const wanted = agentWakeTopics(ctx);
-  return wakeTopics(ev.key, ev.old, ev.new).some((t) => wanted.includes(t));
+  return (ev.topics ?? wakeTopics(ev.key, ev.old, ev.new)).some((t) => wanted.includes(t));
 }
 
 /** Whether the resources in a snapshot put VXLAN in use (pools or FelixConfiguration). */

@@ -37,6 +37,8 @@ export interface KVEvent {
   revision: string;
   /** For `put`: the key's create revision (equal to `revision` when this put created it). */
   createRevision?: string;
+  /** The change's wake topics as its writer named them (SQLite; see KVWatchOptions.wake), if it named any. */
+  topics?: readonly string[];
 }
 
 export interface ListResult {
@@ -59,9 +61,11 @@ export interface KVWatchStream extends AsyncIterable<KVEvent[]> {
 
 export interface KVWatchOptions {
   /**
-   * Wake only for commits of these topics (datastore/wake.ts), where the backend cannot filter by
-   * itself (SQLite). Every change under the prefix is still delivered — at the next wake-up — so
-   * the consumer must not depend on the topics for correctness, only for latency. Undefined: any commit.
+   * The topics (datastore/wake.ts) of the changes the consumer acts on. A backend that records them
+   * (SQLite) wakes the watch only for commits of these topics and leaves out the changes whose
+   * writer named topics but none of these (a change without recorded topics is delivered); one
+   * that does not (etcd, memory) delivers every change under the prefix. So the consumer gets every
+   * change of its topics and must tolerate, not rely on, the others. Undefined: every change.
    */
   wake?: readonly string[];
 }

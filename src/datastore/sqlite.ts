@@ -5,8 +5,10 @@
  * Schema (PRAGMA user_version = 1):
  *   meta(name, value)   'revision': the global revision; 'compacted': history at or below it is gone
  *   kv(key, value, mod_rev, create_rev)                         the present
- *   changes(rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev)
+ *   changes(rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev, topics)
  *                                                               one row per revision: the history
+ *   (`topics`: the change's wake topics as `,a,b,`, NULL when the writer named none — a file made
+ *   before the column existed gains it when opened; writers that do not know it leave it NULL.)
  * The change log feeds watches and snapshot reads at older revisions (the present with the newer
  * changes undone). It is trimmed to `historyLimit` revisions; older reads give CompactedError.
  *
@@ -35,7 +37,10 @@
  *    touches `<db>-wake/<topic>` (a utimes: IN_ATTRIB). A watch opened with `{wake: topics}` is
  *    woken by those files instead of the `-wal` file, so a commit wakes only the watches it concerns;
  *    the file is touched after the commit is visible, so no re-check is needed there. A watch
- *    without topics (any other consumer) keeps watching `-wal`.
+ *    without topics (any other consumer) keeps watching `-wal`. The same topics, recorded in the
+ *    change row, also filter what such a watch reads: a change none of whose topics it wants is
+ *    left out (a row without topics is always read). Every agent used to read, and parse, every
+ *    block written anywhere in the cluster at its next poll.
  *  - `reopen()` swaps the connection in place: streams opened on the old one fail with
  *    UnavailableError and the resilient watcher (which holds this object) reopens on the new one.
  *  - Keys compare as SQLite TEXT (bytes of UTF-8), which is etcd's order too.
@@ -92,6 +97,7 @@ interface ChangeRow {
   prev_value: string | null;
   prev_mod_rev: number | null;
   prev_create_rev: number | null;
+  topics: string | null;
 }
 
 /** A prefix as an index range: every key starting with `lo` is >= lo and < hi (hi absent: no bound). */
@@ -422,24 +428,26 @@ export class SqliteBackend implements KVBackend {
   private writeRow(c: Conn, op: 'create' | 'update' | 'apply' | 'delete', key: string, value: string | undefined, expect: string | undefined, topics: Set<string>): KVPair {
     const cur = c.row(key);
     this.condition(cur, op, key, expect);
-    if (this.topicsOf) for (const t of this.topicsOf(key, cur?.value, op === 'delete' ? undefined : value)) topics.add(t);
     const rev = c.stmt("UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value").pluck().get() as number;
     const log = c.stmt(
-      'INSERT INTO changes (rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO changes (rev, key, op, value, create_rev, prev_value, prev_mod_rev, prev_create_rev, topics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const mine = this.topicsOf?.(key, cur?.value, op === 'delete' ? undefined : value);
+    const rowTopics = mine?.length ? `,${mine.join(',')},` : null;
     let out: KVPair;
     if (op === 'delete') {
       c.stmt('DELETE FROM kv WHERE key = ?').run(key);
-      log.run(rev, key, 'delete', null, null, cur!.value, cur!.mod_rev, cur!.create_rev);
+      log.run(rev, key, 'delete', null, null, cur!.value, cur!.mod_rev, cur!.create_rev, rowTopics);
       out = pairOf(cur!);
     } else {
       const createRev = cur ? cur.create_rev : rev;
       c.stmt(
         'INSERT INTO kv (key, value, mod_rev, create_rev) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev',
       ).run(key, value!, rev, createRev);
-      log.run(rev, key, 'put', value!, createRev, cur?.value ?? null, cur?.mod_rev ?? null, cur?.create_rev ?? null);
+      log.run(rev, key, 'put', value!, createRev, cur?.value ?? null, cur?.mod_rev ?? null, cur?.create_rev ?? null, rowTopics);
       out = { key, value: value!, revision: String(rev), createRevision: String(createRev) };
     }
+    for (const t of mine ?? []) topics.add(t);
     if (rev > this.historyLimit) {
       const through = rev - this.historyLimit;
       c.stmt('DELETE FROM changes WHERE rev <= ?').run(through);
@@ -579,8 +587,8 @@ export class SqliteBackend implements KVBackend {
             out.push({ s, error: new CompactedError(s.from, String(compacted)) });
             continue;
           }
-          const q = c.ranged('SELECT * FROM changes WHERE rev > ? AND rev <= ? AND {KEY} ORDER BY rev LIMIT ?', s.range, s.last, now);
-          const rows = q.s.all(...q.params, BATCH_LIMIT) as ChangeRow[];
+          const q = changesQuery(c, s, now);
+          const rows = q.s.all(...q.params) as ChangeRow[];
           const full = rows.length === BATCH_LIMIT;
           if (full) more = true;
           out.push({ s, events: rows.map(toEvent), last: full ? rows[rows.length - 1]!.rev : now });
@@ -607,7 +615,13 @@ export class SqliteBackend implements KVBackend {
 
 function initSchema(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === SCHEMA_VERSION) return;
+  if (version === SCHEMA_VERSION) {
+    // Files made before the change log recorded wake topics (same schema version: older tortie
+    // processes sharing the file keep working, and their rows have none).
+    const cols = db.prepare("SELECT name FROM pragma_table_info('changes')").pluck().all() as string[];
+    if (!cols.includes('topics')) db.exec('ALTER TABLE changes ADD COLUMN topics TEXT');
+    return;
+  }
   if (version !== 0) throw new Error(`unknown schema version ${version} (this tortie knows ${SCHEMA_VERSION})`);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
   if (tables.length > 0) throw new Error(`not a tortie datastore (it has tables: ${tables.join(', ')})`);
@@ -617,7 +631,7 @@ function initSchema(db: Database.Database): void {
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, mod_rev INTEGER NOT NULL, create_rev INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE changes (
       rev INTEGER PRIMARY KEY, key TEXT NOT NULL, op TEXT NOT NULL CHECK (op IN ('put', 'delete')),
-      value TEXT, create_rev INTEGER, prev_value TEXT, prev_mod_rev INTEGER, prev_create_rev INTEGER
+      value TEXT, create_rev INTEGER, prev_value TEXT, prev_mod_rev INTEGER, prev_create_rev INTEGER, topics TEXT
     );
     PRAGMA user_version = ${SCHEMA_VERSION};
   `);
@@ -634,7 +648,20 @@ function toEvent(r: ChangeRow): KVEvent {
     ev.createRevision = String(r.create_rev);
   }
   if (r.prev_value !== null) ev.prevValue = r.prev_value;
+  if (r.topics) ev.topics = r.topics.slice(1, -1).split(',');
   return ev;
+}
+
+/**
+ * The next rows of a stream's change log after `s.last`, through `now`: all of them, or for a
+ * stream with wake topics those without recorded topics and those with one of its own (the
+ * statement is prepared once per number of topics).
+ */
+function changesQuery(c: Conn, s: Stream, now: number): { s: Database.Statement; params: unknown[] } {
+  const wake = s.wake ? [...s.wake] : [];
+  const cond = wake.length ? ` AND (topics IS NULL${' OR instr(topics, ?) > 0'.repeat(wake.length)})` : '';
+  const q = c.ranged(`SELECT * FROM changes WHERE rev > ? AND rev <= ? AND {KEY}${cond} ORDER BY rev LIMIT ?`, s.range, s.last, now);
+  return { s: q.s, params: [...q.params, ...wake.map((t) => `,${t},`), BATCH_LIMIT] };
 }
 
 /** Keys starting with `prefix` are exactly those in [prefix, prefix with its last code point + 1). */

@@ -5,9 +5,9 @@
  * them, and that one waiting its turn for the CPU. So a writer names, per key written, the topics
  * the change belongs to, and after the commit touches one small file per topic
  * (`<db>-wake/<topic>`); a watch that says which topics it wants (`KVBackend.watch(…, {wake})`)
- * is woken by those files only. It still reads every change since its last revision when it
- * wakes, and polls every 250 ms in any case, so a missed wake-up (a writer of another version) only
- * costs latency.
+ * is woken by those files only, and reads only the changes of its topics: the writer records them
+ * in the change row too (a row without topics, from a writer of another version, is read by every
+ * watch). It polls every 250 ms in any case, so a missed wake-up only costs latency.
  *
  * Topics of the `/calico/` keyspace, from what an agent needs (agent/relevance.ts decides with the
  * same function, so what wakes an agent and what it acts on cannot disagree):

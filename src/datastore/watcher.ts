@@ -24,6 +24,8 @@ export interface WatchEvent {
   /** The value after the change (absent for `deleted`). */
   new?: string;
   revision: string;
+  /** The wake topics its writer named (SQLite), if any. */
+  topics?: readonly string[];
 }
 
 export interface WatchOptions {
@@ -36,7 +38,11 @@ export interface WatchOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called on every (re)connection problem, for logs and metrics. */
   onRetry?: (err: unknown, attempt: number) => void;
-  /** Wake topics for backends that cannot filter by themselves (SQLite; see wake.ts and KVWatchOptions). */
+  /**
+   * Wake topics (wake.ts, KVWatchOptions): SQLite wakes the watch only for these and leaves out the
+   * changes of other topics, so `old` is then the value this watch last delivered, which need not be
+   * the one just before the change.
+   */
   wake?: readonly string[];
 }
 
@@ -78,18 +84,17 @@ export function watchKV(kv: KVBackend, prefix: string, opts: WatchOptions = {}):
     const batch: WatchEvent[] = [];
     for (const ev of evs) {
       const old = cache.get(ev.key);
+      let we: WatchEvent;
       if (ev.type === 'put') {
         cache.set(ev.key, ev.value!);
-        batch.push(
-          old === undefined
-            ? { type: 'added', key: ev.key, new: ev.value!, revision: ev.revision }
-            : { type: 'modified', key: ev.key, old, new: ev.value!, revision: ev.revision },
-        );
+        we = old === undefined ? { type: 'added', key: ev.key, new: ev.value!, revision: ev.revision } : { type: 'modified', key: ev.key, old, new: ev.value!, revision: ev.revision };
       } else {
         cache.delete(ev.key);
         const prior = old ?? ev.prevValue;
-        batch.push(prior === undefined ? { type: 'deleted', key: ev.key, revision: ev.revision } : { type: 'deleted', key: ev.key, old: prior, revision: ev.revision });
+        we = prior === undefined ? { type: 'deleted', key: ev.key, revision: ev.revision } : { type: 'deleted', key: ev.key, old: prior, revision: ev.revision };
       }
+      if (ev.topics) we.topics = ev.topics;
+      batch.push(we);
       lastRev = ev.revision;
     }
     return batch;
