@@ -29,7 +29,7 @@ import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
 import { agentWakeTopics, eventRelevant, vxlanInUse } from './relevance.js';
-import { readSnapshot, type Snapshot } from './snapshot.js';
+import { BlockViews, readSnapshot, type Snapshot } from './snapshot.js';
 import { IpamStore } from '../ipam/store.js';
 import type { AgentPeerStatus, AgentStatus } from './status-types.js';
 import { PeerTransition, peerKeyOf } from './transition.js';
@@ -122,8 +122,10 @@ export class Agent extends EventEmitter {
   private readonly resyncLoop: Serial;
   private readonly dataplaneLoop: Serial;
   private statusTimer: NodeJS.Timeout | undefined;
-  /** One store for the agent's life: blocks are decoded again only when their revision changed. */
+  /** The IPAM store the snapshot reads affinities and blocks through. */
   private readonly ipamStore: IpamStore;
+  /** Decoded blocks kept between re-reads (snapshot.ts). */
+  private readonly blockViews = new BlockViews();
   private appliedPeers = new Map<string, string>();
   private lastReconfiguredAt: number;
 
@@ -223,7 +225,7 @@ export class Agent extends EventEmitter {
     if (this.stopped) return;
     const client = this.opts.client;
     const t0 = performance.now();
-    let snap = await readSnapshot(client, this.ipamStore);
+    let snap = await readSnapshot(client, this.ipamStore, this.blockViews);
     const t1 = performance.now();
     // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
     const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
@@ -232,7 +234,7 @@ export class Agent extends EventEmitter {
       const r = await reconcileTunnelAddresses(client, this.opts.ipam, this.opts.nodeName);
       if (r.updated) {
         this.opts.log('info', 'tunnel addresses updated', { addresses: r.addresses });
-        snap = await readSnapshot(client, this.ipamStore);
+        snap = await readSnapshot(client, this.ipamStore, this.blockViews);
       }
       const me2 = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
       this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);

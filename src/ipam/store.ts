@@ -171,10 +171,13 @@ export class IpamStore {
   }
 
   async listBlocks(version?: 4 | 6): Promise<Versioned<AllocationBlock>[]> {
+    return (await this.listBlockPairs(version)).map((p) => this.blockFromPair(p));
+  }
+
+  /** The blocks as stored, undecoded (a reader that keeps its own decoded views by revision). */
+  async listBlockPairs(version?: 4 | 6): Promise<KVPair[]> {
     const { pairs } = await this.kv.list(blockPrefix(version));
-    return pairs
-      .filter((p) => /\/block\/[^/]+$/.test(p.key))
-      .map((p) => this.blockFromPair(p));
+    return pairs.filter((p) => /\/block\/[^/]+$/.test(p.key));
   }
 
   /** AlreadyExistsError when another writer created it first. */

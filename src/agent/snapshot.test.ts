@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '../datastore/client.js';
+import { MemoryBackend } from '../datastore/memory.js';
+import { Ipam } from '../ipam/ipam.js';
+import { IpamStore } from '../ipam/store.js';
+import { IP, Prefix } from '../net/index.js';
+import { BlockViews, readSnapshot } from './snapshot.js';
+
+async function cluster() {
+  const kv = new MemoryBackend();
+  const client = new Client(kv);
+  await client.ensureInitialized({ clusterType: 'tortie,bgp' });
+  await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.240.0.0/16', blockSize: 26, nodeSelector: 'all()' } });
+  for (const n of ['a', 'b']) await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: n }, spec: {} });
+  const ipam = new Ipam(client);
+  return { kv, client, ipam, store: new IpamStore(kv) };
+}
+
+describe('readSnapshot with block views', () => {
+  it('decodes a block again only when its revision changed, and drops the views of deleted blocks', async () => {
+    const { client, ipam, store } = await cluster();
+    const a = await ipam.autoAssign({ num4: 2, hostname: 'a', handle: 'pa', attrs: { node: 'a' } });
+    await ipam.autoAssign({ num4: 1, hostname: 'b', handle: 'pb', attrs: { node: 'b' } });
+    const views = new BlockViews();
+    const s1 = await readSnapshot(client, store, views);
+    const blockA = a.v4.ips[0]!.block.toString();
+    const byCidr = (s: typeof s1) => new Map(s.blocks.map((b) => [b.cidr, b]));
+    const [ia, ib] = [byCidr(s1).get(blockA)!, [...byCidr(s1).values()].find((b) => b.affinityHost === 'b')!];
+    assert.equal(ia.affinityHost, 'a');
+    assert.equal(ia.affinityState, 'confirmed');
+    assert.deepEqual(ia.allocations, [], "a's own addresses are not routing's business");
+    assert.ok(Object.isFrozen(ia.allocations));
+    // Nothing written: the same decoded allocations, not copies.
+    const s2 = await readSnapshot(client, store, views);
+    assert.equal(byCidr(s2).get(blockA)!.allocations, ia.allocations);
+    assert.equal(byCidr(s2).get(ib.cidr)!.allocations, ib.allocations);
+    // b takes an address in a's block.
+    const borrowed = a.v4.ips[0]!.ip.toString().replace(/\.(\d+)$/, (_, d: string) => `.${Number(d) + 10}`);
+    await ipam.assignIP({ ip: IP.parse(borrowed), handle: 'borrow', hostname: 'b', attrs: { node: 'b' } });
+    const s3 = await readSnapshot(client, store, views);
+    const ia3 = byCidr(s3).get(blockA)!;
+    assert.notEqual(ia3.allocations, ia.allocations, 'the written block is decoded again');
+    assert.equal(ia3.allocations.length, 1);
+    assert.equal(ia3.allocations[0]!.node, 'b');
+    assert.equal(byCidr(s3).get(ib.cidr)!.allocations, ib.allocations, 'the other block is not');
+    // b's block released: its view goes too.
+    await ipam.releaseByHandle('pb');
+    await ipam.releaseBlockAffinity({ type: 'host', name: 'b' }, Prefix.parse(ib.cidr), { requireEmpty: true });
+    const s4 = await readSnapshot(client, store, views);
+    assert.equal(byCidr(s4).has(ib.cidr), false);
+    assert.equal(views.size, s4.blocks.length);
+    // A fresh set of views reads the same.
+    assert.deepEqual(await readSnapshot(client, store), s4);
+  });
+});
