@@ -28,23 +28,17 @@ interface BlockView {
 
 /** Block views by key, each with the revision it was decoded at. */
 export class BlockViews {
-  private readonly byKey = new Map<string, { revision: string; view: BlockView }>();
+  private byKey = new Map<string, { revision: string; view: BlockView }>();
 
-  /** The views of exactly these blocks, decoding those new or changed since the last call. */
+  /** The views of exactly these blocks, decoding those new or changed since the last call; the others are forgotten. */
   of(pairs: readonly KVPair[]): BlockView[] {
-    const out: BlockView[] = [];
-    const seen = new Set<string>();
+    const next = new Map<string, { revision: string; view: BlockView }>();
     for (const p of pairs) {
-      seen.add(p.key);
-      let e = this.byKey.get(p.key);
-      if (e?.revision !== p.revision) {
-        e = { revision: p.revision, view: viewOf(p.value) };
-        this.byKey.set(p.key, e);
-      }
-      out.push(e.view);
+      const e = this.byKey.get(p.key);
+      next.set(p.key, e?.revision === p.revision ? e : { revision: p.revision, view: viewOf(p.value) });
     }
-    if (seen.size !== this.byKey.size) for (const k of [...this.byKey.keys()]) if (!seen.has(k)) this.byKey.delete(k);
-    return out;
+    this.byKey = next;
+    return [...next.values()].map((e) => e.view);
   }
 
   get size(): number {
