@@ -71,17 +71,24 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# tortie's TCP MD5 addon (native/, a linked "file:" dependency): npm ci does not build it (npm 11
-# runs no gyp step for links), so build it here with npm's own node-gyp, offline (headers from
-# npm's nodedir), in about a second, whenever it is missing or older than its source.
-md5_node=native/build/Release/tortie_tcp_md5.node
-if [ ! -f "$md5_node" ] || [ native/tcp_md5.c -nt "$md5_node" ] || [ native/binding.gyp -nt "$md5_node" ]; then
-  echo "setup: building the TCP MD5 addon"
+# tortie's native addons (native/, a linked "file:" dependency: TCP MD5 signatures and synchronous
+# rtnetlink route requests): npm ci does not build them (npm 11 runs no gyp step for links), so build
+# them here with npm's own node-gyp, offline (headers from npm's nodedir), in about a second, whenever
+# one is missing or older than the sources.
+native_stale=
+for out in native/build/Release/tortie_tcp_md5.node native/build/Release/tortie_rtnl.node; do
+  for src in native/tcp_md5.c native/rtnl.c native/errors.h native/binding.gyp; do
+    if [ ! -f "$out" ] || [ "$src" -nt "$out" ]; then native_stale=1; fi
+  done
+done
+if [ -n "$native_stale" ]; then
+  echo "setup: building the native addons"
   gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
   nodedir=$(npm config get nodedir 2>/dev/null || true)
-  if ! (cd native && node "$gyp" rebuild ${nodedir:+--nodedir="$nodedir"}) > native/build.log 2>&1 || [ ! -f "$md5_node" ]; then
+  if ! (cd native && node "$gyp" rebuild ${nodedir:+--nodedir="$nodedir"}) > native/build.log 2>&1 ||
+    [ ! -f native/build/Release/tortie_tcp_md5.node ] || [ ! -f native/build/Release/tortie_rtnl.node ]; then
     cat native/build.log >&2
-    echo "setup: the TCP MD5 addon did not build" >&2
+    echo "setup: the native addons did not build" >&2
     exit 1
   fi
 fi

@@ -1,6 +1,6 @@
 /**
  * TCP MD5 signatures (RFC 2385) for BGP passwords: the adapter around tortie's small native addon
- * (`native/tcp_md5.c`, built by `scripts/setup.sh` / `npm run build:native`). Node cannot set
+ * (`native/tcp_md5.c`, built by `scripts/setup.sh`). Node cannot set
  * TCP_MD5SIG, and the key must be on the socket before the SYN, so:
  *  - outgoing: the addon creates a non-blocking socket with the key, binds and starts the
  *    connect; `Md5Socket` polls until it completes, then hands the fd to a `net.Socket` and

@@ -14,8 +14,11 @@
  *    shows up as `flags.__unknown`.
  *  - Deletes send scope NOWHERE (255), which the kernel reads as "any scope" — iproute2 does the same.
  *  - Route add/replace/delete — what every host does for every pod block — are encoded here
- *    (`routeBody`) and matched to their ACK by sequence number on the package's socket (`acked`);
- *    listings and everything else go through the package's typed requests.
+ *    (`routeBody`). Where tortie's addon is built (`native/rtnl.c`) each is one synchronous call
+ *    that sends it and reads its ACK on the addon's own socket (`syncAcked`): the kernel answers a
+ *    route request before the send returns, so a route change needs no second event-loop wake-up.
+ *    Without the addon they are matched to their ACK by sequence number on the package's socket
+ *    (`acked`). Listings and everything else go through the package's typed requests.
  *  - IPIP: creating `tunl0` needs the ipip module. Without it the kernel answers EOPNOTSUPP
  *    ("Unknown device type"); when /sys/module/ipip is also absent that is IPIP_UNSUPPORTED, a
  *    property of the host rather than a transient failure.
@@ -23,6 +26,7 @@
 import nl from 'netlink';
 import type { RtNetlinkSocket, rt } from 'netlink';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { IP, MAC, v4Format, v6Format } from '../net/index.js';
@@ -143,7 +147,37 @@ function toBuffer(data: Parameters<InstanceType<typeof nl.AttrStream>['emit']>[0
 export interface KernelNetlinkOptions {
   /** Request timeout (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Route add/replace/delete as one synchronous request-and-ACK through tortie's native addon
+   * (`native/rtnl.c`) where it is built (default true); false, or without the addon, through the
+   * package's socket and the event loop.
+   */
+  syncRoutes?: boolean;
 }
+
+/** tortie's rtnetlink addon (`native/rtnl.c`): a request and its ACK in one call. */
+interface RtnlAddon {
+  open(): number;
+  /** 0 for an ACK, else the kernel's positive errno (ETIMEDOUT when no answer came). */
+  request(fd: number, message: Buffer): number;
+  close(fd: number): void;
+}
+
+let rtnlAddon: RtnlAddon | null | undefined;
+
+/** The addon, or null when it is not built (then route requests take the event-loop path). */
+function loadRtnl(): RtnlAddon | null {
+  if (rtnlAddon === undefined) {
+    try {
+      rtnlAddon = createRequire(import.meta.url)('tortie-native/rtnl.cjs') as RtnlAddon;
+    } catch {
+      rtnlAddon = null;
+    }
+  }
+  return rtnlAddon;
+}
+
+const NLMSG_HDRLEN = 16;
 
 export class KernelNetlink implements Netlink {
   private readonly sock: RtNetlinkSocket;
@@ -151,15 +185,25 @@ export class KernelNetlink implements Netlink {
   private readonly nameByIndex = new Map<number, string>();
   private readonly timeout: number;
   private closed = false;
+  /** The addon's socket for synchronous route requests: opened on first use, -1 when unavailable. */
+  private syncFd: number | undefined;
+  private syncSeq = 0;
 
   constructor(opts: KernelNetlinkOptions = {}) {
     this.sock = nl.createRtNetlink();
     this.timeout = opts.timeoutMs ?? TIMEOUT_MS;
+    if (opts.syncRoutes === false) this.syncFd = -1;
+  }
+
+  /** Whether route requests go through the native addon's synchronous socket. */
+  get syncRoutes(): boolean {
+    return this.syncSocket() >= 0;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.syncFd !== undefined && this.syncFd >= 0) rtnlAddon?.close(this.syncFd);
     for (const p of [...this.inflight.values()]) p.fail(new DataplaneError('CLOSED', 'netlink', 'netlink: port closed with a request in flight'));
     if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
     this.sock.socket.close();
@@ -490,6 +534,43 @@ export class KernelNetlink implements Netlink {
     });
   }
 
+  private syncSocket(): number {
+    if (this.syncFd === undefined) {
+      const addon = loadRtnl();
+      try {
+        this.syncFd = addon ? addon.open() : -1;
+      } catch {
+        this.syncFd = -1;
+      }
+    }
+    return this.syncFd;
+  }
+
+  /**
+   * One request and its ACK in a single call through the addon: the kernel handles a route request
+   * inside the send and queues the answer before it returns, so nothing waits on the event loop.
+   * Returns undefined when the addon is not available.
+   */
+  private syncAcked(type: number, flags: number, body: Buffer, op: () => string): Promise<void> | undefined {
+    const fd = this.syncSocket();
+    if (fd < 0) return undefined;
+    const msg = Buffer.allocUnsafe(NLMSG_HDRLEN + body.length);
+    put32(msg, msg.length, 0);
+    put16(msg, type, 4);
+    put16(msg, flags | NLM_F_REQUEST | NLM_F_ACK, 6);
+    this.syncSeq = (this.syncSeq + 1) >>> 0;
+    put32(msg, this.syncSeq, 8);
+    put32(msg, 0, 12);
+    body.copy(msg, NLMSG_HDRLEN);
+    let errno: number;
+    try {
+      errno = rtnlAddon!.request(fd, msg);
+    } catch (e) {
+      return Promise.reject(wrap(op(), e));
+    }
+    return errno === 0 ? Promise.resolve() : Promise.reject(errnoError(op(), -errno));
+  }
+
   /** Requests sent by `acked` and not answered yet, by sequence number. */
   private readonly inflight = new Map<number, Pending>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -506,17 +587,33 @@ export class KernelNetlink implements Netlink {
     this.sweepTimer.unref();
   }
 
-  private async route(route: Route, type: number, flags: number, verb: string): Promise<void> {
-    const op = `route ${verb} ${describeRoute(route)}`;
+  /**
+   * A route change. With the addon and the device's index known, synchronous up to the returned
+   * promise, and the operation's text (for errors) is only built when something fails.
+   */
+  private route(route: Route, type: number, flags: number, verb: string): Promise<void> {
     const del = type === RTM_DELROUTE;
-    const oif = !del && route.dev ? await this.indexOf(route.dev, op) : undefined;
+    const cached = !del && route.dev ? this.indexByName.get(route.dev) : undefined;
+    if (!del && route.dev && cached === undefined) return this.routeSlow(route, type, flags, verb);
+    const describe = (): string => `route ${verb} ${describeRoute(route)}`;
     let body: Buffer;
     try {
-      body = this.routeBody(route, del, oif);
+      body = this.routeBody(route, del, cached);
     } catch (e) {
-      throw e instanceof DataplaneError ? new DataplaneError(e.code, op, `${op}: ${e.message}`) : wrap(op, e);
+      const op = describe();
+      return Promise.reject(e instanceof DataplaneError ? new DataplaneError(e.code, op, `${op}: ${e.message}`) : wrap(op, e));
     }
-    return this.acked(type, flags, body, op);
+    if (this.closed) {
+      const op = describe();
+      return Promise.reject(new DataplaneError('CLOSED', op, `${op}: netlink port is closed`));
+    }
+    return this.syncAcked(type, flags, body, describe) ?? this.acked(type, flags, body, describe());
+  }
+
+  /** `route` when the device's index must be asked for first. */
+  private async routeSlow(route: Route, type: number, flags: number, verb: string): Promise<void> {
+    await this.indexOf(route.dev!, `route ${verb} ${describeRoute(route)}`);
+    return this.route(route, type, flags, verb);
   }
 
   addRoute(route: Route): Promise<void> {

@@ -29,16 +29,17 @@ const WORKER = `
 import { createInterface } from 'node:readline';
 const { createKernelDataplane, KernelNetlink } = await import(process.env.DP_MODULE);
 let dp = createKernelDataplane();
-let nl;
+const nls = {};
 const out = (x) => process.stdout.write(JSON.stringify(x) + '\\n');
 for await (const line of createInterface({ input: process.stdin })) {
   const msg = JSON.parse(line);
   try {
     if (msg.op === 'apply') out({ ok: true, report: await dp.apply(msg.plan, msg.opts ?? {}) });
     else if (msg.op === 'route') {
-      // One Netlink route call on its own port: what it answers (its error code, if any).
-      nl ??= new KernelNetlink();
-      try { await nl[msg.call](msg.route); out({ ok: true }); } catch (e) { out({ ok: false, code: e.code, error: e.message }); }
+      // One Netlink route call on its own port (synchronous through the addon, or through the event loop):
+      // what it answers (its error code, if any) and which path it took.
+      const nl = (nls[msg.sync] ??= new KernelNetlink({ syncRoutes: msg.sync }));
+      try { await nl[msg.call](msg.route); out({ ok: true, sync: nl.syncRoutes }); } catch (e) { out({ ok: false, sync: nl.syncRoutes, code: e.code, error: e.message }); }
     }
     else if (msg.op === 'restart') { dp.close(); dp = createKernelDataplane(); out({ ok: true }); }
     else { dp.close(); out({ ok: true }); break; }
@@ -62,13 +63,13 @@ class Worker {
     this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
 
-  async request(msg: object): Promise<{ ok: boolean; report?: ApplyReport; error?: string; code?: string }> {
+  async request(msg: object): Promise<{ ok: boolean; report?: ApplyReport; error?: string; code?: string; sync?: boolean }> {
     this.child.stdin!.write(JSON.stringify(msg) + '\n');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
     const r = await this.lines.next();
     clearTimeout(timer);
     if (r.done) throw new Error(`dataplane worker exited: ${this.stderr}`);
-    return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string; code?: string };
+    return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string; code?: string; sync?: boolean };
   }
 
   async apply(plan: DataplanePlan, opts: { resync?: boolean } = {}): Promise<ApplyReport> {
@@ -254,34 +255,44 @@ describe('dataplane on a real kernel (network namespaces)', { skip: whyNot() }, 
     assert.deepEqual((await worker.apply(PLAN)).errors, []);
   });
 
-  it('route requests as the kernel reads them: gateway, onlink via a device, IPv6 with a metric, a table above 255; EEXIST and ESRCH named', async () => {
-    const call = (c: 'addRoute' | 'replaceRoute' | 'deleteRoute', route: object) => worker.request({ op: 'route', call: c, route });
-    const base = { table: 254, protocol: 93, metric: 0 };
-    const v4 = { ...base, dst: '10.98.1.0/24', type: 'unicast', gateway: '192.168.50.2' };
-    assert.deepEqual(await call('addRoute', v4), { ok: true });
-    assert.ok(routes().some((r) => r.dst === '10.98.1.0/24' && r.gateway === '192.168.50.2' && r.dev === 'eth0' && r.protocol === '93'), JSON.stringify(routes()));
-    const again = await call('addRoute', v4);
-    assert.equal(again.code, 'EEXIST', JSON.stringify(again));
-    assert.match(again.error ?? '', /^route add 10\.98\.1\.0\/24 via 192\.168\.50\.2 proto 93: EEXIST$/);
-    const onlink = { ...base, dst: '10.98.2.0/26', type: 'unicast', gateway: '10.9.9.9', dev: 'eth0', onlink: true };
-    assert.deepEqual(await call('addRoute', onlink), { ok: true });
-    assert.ok(routes().some((r) => r.dst === '10.98.2.0/26' && r.gateway === '10.9.9.9' && r.flags?.includes('onlink')), JSON.stringify(routes()));
-    assert.deepEqual(await call('replaceRoute', { ...onlink, type: 'blackhole', gateway: undefined, dev: undefined, onlink: undefined }), { ok: true });
-    assert.equal(routes().find((r) => r.dst === '10.98.2.0/26')?.type, 'blackhole');
-    const v6 = { ...base, dst: 'fd00:98::/64', type: 'blackhole', metric: 77 };
-    assert.deepEqual(await call('addRoute', v6), { ok: true });
-    assert.match(a.ip('-6', 'route', 'show', 'fd00:98::/64'), /blackhole fd00:98::\/64 (dev lo )?proto 93 metric 77/);
-    const t1000 = { ...v4, table: 1000 };
-    assert.deepEqual(await call('addRoute', t1000), { ok: true });
-    assert.match(a.ip('route', 'show', 'table', '1000'), /10\.98\.1\.0\/24 via 192\.168\.50\.2 dev eth0 proto 93/);
-    for (const r of [v4, { ...onlink, type: 'blackhole' }, v6, t1000]) assert.deepEqual(await call('deleteRoute', r), { ok: true });
-    const gone = await call('deleteRoute', v4);
-    assert.equal(gone.code, 'ESRCH', JSON.stringify(gone));
-    assert.ok(!routes().some((r) => r.dst.startsWith('10.98.')));
-    assert.equal(a.ip('route', 'show', 'table', '1000').trim(), '');
-    const bad = await call('addRoute', { ...v4, dst: '10.98.3.0/33' });
-    assert.equal(bad.code, 'INVALID_PLAN', JSON.stringify(bad));
-  });
+  for (const sync of [true, false]) {
+    const how = sync ? 'one synchronous call through the native addon' : 'through the event loop (no addon)';
+    it(`route requests as the kernel reads them, ${how}: gateway, onlink via a device, IPv6 with a metric, a table above 255; EEXIST and ESRCH named`, async () => {
+      const call = async (c: 'addRoute' | 'replaceRoute' | 'deleteRoute', route: object) => {
+        const { sync: took, ...answer } = await worker.request({ op: 'route', call: c, route, sync });
+        assert.equal(took, sync, `${c} took the ${took ? 'synchronous' : 'event-loop'} path`);
+        return answer;
+      };
+      const base = { table: 254, protocol: 93, metric: 0 };
+      const v4 = { ...base, dst: '10.98.1.0/24', type: 'unicast', gateway: '192.168.50.2' };
+      assert.deepEqual(await call('addRoute', v4), { ok: true });
+      assert.ok(routes().some((r) => r.dst === '10.98.1.0/24' && r.gateway === '192.168.50.2' && r.dev === 'eth0' && r.protocol === '93'), JSON.stringify(routes()));
+      const again = await call('addRoute', v4);
+      assert.equal(again.code, 'EEXIST', JSON.stringify(again));
+      assert.match(again.error ?? '', /^route add 10\.98\.1\.0\/24 via 192\.168\.50\.2 proto 93: EEXIST$/);
+      const onlink = { ...base, dst: '10.98.2.0/26', type: 'unicast', gateway: '10.9.9.9', dev: 'eth0', onlink: true };
+      assert.deepEqual(await call('addRoute', onlink), { ok: true });
+      assert.ok(routes().some((r) => r.dst === '10.98.2.0/26' && r.gateway === '10.9.9.9' && r.flags?.includes('onlink')), JSON.stringify(routes()));
+      assert.deepEqual(await call('replaceRoute', { ...onlink, type: 'blackhole', gateway: undefined, dev: undefined, onlink: undefined }), { ok: true });
+      assert.equal(routes().find((r) => r.dst === '10.98.2.0/26')?.type, 'blackhole');
+      const v6 = { ...base, dst: 'fd00:98::/64', type: 'blackhole', metric: 77 };
+      assert.deepEqual(await call('addRoute', v6), { ok: true });
+      assert.match(a.ip('-6', 'route', 'show', 'fd00:98::/64'), /blackhole fd00:98::\/64 (dev lo )?proto 93 metric 77/);
+      const t1000 = { ...v4, table: 1000 };
+      assert.deepEqual(await call('addRoute', t1000), { ok: true });
+      assert.match(a.ip('route', 'show', 'table', '1000'), /10\.98\.1\.0\/24 via 192\.168\.50\.2 dev eth0 proto 93/);
+      for (const r of [v4, { ...onlink, type: 'blackhole' }, v6, t1000]) assert.deepEqual(await call('deleteRoute', r), { ok: true });
+      const gone = await call('deleteRoute', v4);
+      assert.equal(gone.code, 'ESRCH', JSON.stringify(gone));
+      assert.ok(!routes().some((r) => r.dst.startsWith('10.98.')));
+      assert.equal(a.ip('route', 'show', 'table', '1000').trim(), '');
+      const bad = await call('addRoute', { ...v4, dst: '10.98.3.0/33' });
+      assert.equal(bad.code, 'INVALID_PLAN', JSON.stringify(bad));
+      assert.match(bad.error ?? '', /^route add 10\.98\.3\.0\/33 via 192\.168\.50\.2 proto 93: /);
+      const nodev = await call('addRoute', { ...v4, dev: 'nosuch0' });
+      assert.equal(nodev.code, 'NO_SUCH_LINK', JSON.stringify(nodev));
+    });
+  }
 
   it('MTU and MAC drift are fixed on the same device (the kernel flushes neighbours on a MAC change: re-added)', async () => {
     a.ip('link', 'set', 'vxlan.calico', 'mtu', '1400', 'address', '02:00:00:00:00:99');
