@@ -26,6 +26,7 @@ import type { StepName } from './rib/decision.js';
 import type { DecisionOptions } from './rib/decision.js';
 import { Policy, maxPrefixNotificationData, type MaxPrefixConfig, type PolicyDefinition } from './policy.js';
 import { Session, type SessionDeps, type SocketLike, type DownInfo } from './session.js';
+import { connectReading } from './socket-read.js';
 import type { FsmConfig } from './fsm-types.js';
 import { WireError, encodeEndOfRib, encodeRouteRefresh, encodeUpdates, type WireContext } from './wire/index.js';
 import { CEASE } from './wire/constants.js';
@@ -183,7 +184,7 @@ const defaultDeps: SpeakerDeps = {
   connect: (o) =>
     o.password
       ? connectMd5({ host: o.host, port: o.port, key: o.password, ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
-      : net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }),
+      : connectReading({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }),
   setTimer: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref?.();

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { SocketLike } from './session.js';
+import { socketOnFd } from './socket-read.js';
 
 interface Native {
   setKey(fd: number, peer: string, key: string): void;
@@ -90,7 +91,7 @@ export class Md5Socket extends EventEmitter {
       this.emit('close', true);
       return;
     }
-    const s = new net.Socket({ fd: this.fd, readable: true, writable: true });
+    const s = socketOnFd(this.fd);
     this.sock = s;
     s.on('data', (d) => this.emit('data', d));
     s.on('drain', () => this.emit('drain'));
