@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <node_api.h>
-#include "errors.h"
+#include "common.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -95,18 +95,6 @@ static napi_value Request(napi_env env, napi_callback_info info) {
       return int_value(env, error < 0 ? -error : error);
     }
   }
-}
-
-static napi_value CloseFd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "close(fd)");
-    return NULL;
-  }
-  close(fd);
-  return NULL;
 }
 
 static napi_value Init(napi_env env, napi_value exports) {

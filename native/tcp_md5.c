@@ -11,7 +11,7 @@
 #define NAPI_VERSION 8
 #include <stdio.h>
 #include <node_api.h>
-#include "errors.h"
+#include "common.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -148,15 +148,6 @@ static napi_value ConnectResult(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_int32(env, result, &out);
   return out;
-}
-
-static napi_value CloseFd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd;
-  if (argc >= 1 && napi_get_value_int32(env, argv[0], &fd) == napi_ok) close(fd);
-  return NULL;
 }
 
 static napi_value Init(napi_env env, napi_value exports) {

@@ -77,7 +77,7 @@ fi
 # one is missing or older than the sources.
 native_stale=
 for out in native/build/Release/tortie_tcp_md5.node native/build/Release/tortie_rtnl.node; do
-  for src in native/tcp_md5.c native/rtnl.c native/errors.h native/binding.gyp; do
+  for src in native/tcp_md5.c native/rtnl.c native/common.h native/binding.gyp; do
     if [ ! -f "$out" ] || [ "$src" -nt "$out" ]; then native_stale=1; fi
   done
 done

@@ -1,9 +1,10 @@
 /* What tortie's N-API addons share. */
-#ifndef TORTIE_NATIVE_ERRORS_H
-#define TORTIE_NATIVE_ERRORS_H
+#ifndef TORTIE_NATIVE_COMMON_H
+#define TORTIE_NATIVE_COMMON_H
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Throws an Error "<what>: <strerror>" carrying the errno as `errno`; returns NULL for the caller to return. */
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -17,6 +18,19 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   napi_create_int32(env, err, &errnum);
   napi_set_named_property(env, error, "errno", errnum);
   napi_throw(env, error);
+  return NULL;
+}
+
+/* close(fd): the `close` both addons export for the descriptors they hand out. */
+static napi_value CloseFd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "close(fd)");
+    return NULL;
+  }
+  close(fd);
   return NULL;
 }
 
