@@ -14,7 +14,7 @@
  *    shows up as `flags.__unknown`.
  *  - Deletes send scope NOWHERE (255), which the kernel reads as "any scope" — iproute2 does the same.
  *  - Route add/replace/delete — what every host does for every pod block — are encoded here
- *    (`routeBody`). Where tortie's addon is built (`native/rtnl.c`) each is one synchronous call
+ *    (`routeMessage`). Where tortie's addon is built (`native/rtnl.c`) each is one synchronous call
  *    that sends it and reads its ACK on the addon's own socket (`syncAcked`): the kernel answers a
  *    route request before the send returns, so a route change needs no second event-loop wake-up.
  *    Without the addon they are matched to their ACK by sequence number on the package's socket
@@ -447,10 +447,12 @@ export class KernelNetlink implements Netlink {
   }
 
   /**
-   * RTM_NEWROUTE / RTM_DELROUTE body (struct rtmsg + attributes), encoded here rather than through the
-   * package's generic structs: route changes are what every host does for every pod block in the cluster.
+   * RTM_NEWROUTE / RTM_DELROUTE message: room for the netlink header (filled by `syncAcked`; `acked` sends
+   * the rest through the package, which adds its own), then the body (struct rtmsg + attributes), encoded
+   * here rather than through the package's generic structs: route changes are what every host does for
+   * every pod block in the cluster.
    */
-  private routeBody(route: Route, forDelete: boolean, oif: number | undefined): Buffer {
+  private routeMessage(route: Route, forDelete: boolean, oif: number | undefined): Buffer {
     const slash = route.dst.indexOf('/');
     const ip = slash < 0 ? route.dst : route.dst.slice(0, slash);
     const len = slash < 0 ? NaN : Number(route.dst.slice(slash + 1));
@@ -468,7 +470,8 @@ export class KernelNetlink implements Netlink {
     if (route.metric) size += attrLen(4);
     if (gateway) size += attrLen(gateway.bits / 8);
     if (oif !== undefined) size += attrLen(4);
-    const b = Buffer.alloc(size);
+    const msg = Buffer.alloc(NLMSG_HDRLEN + size);
+    const b = msg.subarray(NLMSG_HDRLEN);
     b[0] = bits === 32 ? AF_INET : AF_INET6;
     b[1] = len;
     b[4] = table < 256 ? table : 252; // RT_TABLE_COMPAT: the real id goes in RTA_TABLE
@@ -490,7 +493,7 @@ export class KernelNetlink implements Netlink {
     if (route.metric) put32(b, route.metric, attr(RTA_PRIORITY, 4));
     if (gateway) b.set(gateway.toBytes(), attr(RTA_GATEWAY, gateway.bits / 8));
     if (oif !== undefined) put32(b, oif, attr(RTA_OIF, 4));
-    return b;
+    return msg;
   }
 
   /**
@@ -549,19 +552,17 @@ export class KernelNetlink implements Netlink {
   /**
    * One request and its ACK in a single call through the addon: the kernel handles a route request
    * inside the send and queues the answer before it returns, so nothing waits on the event loop.
-   * Returns undefined when the addon is not available.
+   * `msg` is a `routeMessage`, whose header this fills in. Returns undefined when the addon is not available.
    */
-  private syncAcked(type: number, flags: number, body: Buffer, op: () => string): Promise<void> | undefined {
+  private syncAcked(type: number, flags: number, msg: Buffer, op: () => string): Promise<void> | undefined {
     const fd = this.syncSocket();
     if (fd < 0) return undefined;
-    const msg = Buffer.allocUnsafe(NLMSG_HDRLEN + body.length);
     put32(msg, msg.length, 0);
     put16(msg, type, 4);
     put16(msg, flags | NLM_F_REQUEST | NLM_F_ACK, 6);
     this.syncSeq = (this.syncSeq + 1) >>> 0;
     put32(msg, this.syncSeq, 8);
     put32(msg, 0, 12);
-    body.copy(msg, NLMSG_HDRLEN);
     let errno: number;
     try {
       errno = rtnlAddon!.request(fd, msg);
@@ -596,9 +597,9 @@ export class KernelNetlink implements Netlink {
     const cached = !del && route.dev ? this.indexByName.get(route.dev) : undefined;
     if (!del && route.dev && cached === undefined) return this.routeSlow(route, type, flags, verb);
     const describe = (): string => `route ${verb} ${describeRoute(route)}`;
-    let body: Buffer;
+    let msg: Buffer;
     try {
-      body = this.routeBody(route, del, cached);
+      msg = this.routeMessage(route, del, cached);
     } catch (e) {
       const op = describe();
       return Promise.reject(e instanceof DataplaneError ? new DataplaneError(e.code, op, `${op}: ${e.message}`) : wrap(op, e));
@@ -607,7 +608,7 @@ export class KernelNetlink implements Netlink {
       const op = describe();
       return Promise.reject(new DataplaneError('CLOSED', op, `${op}: netlink port is closed`));
     }
-    return this.syncAcked(type, flags, body, describe) ?? this.acked(type, flags, body, describe());
+    return this.syncAcked(type, flags, msg, describe) ?? this.acked(type, flags, msg.subarray(NLMSG_HDRLEN), describe());
   }
 
   /** `route` when the device's index must be asked for first. */
