@@ -10,7 +10,7 @@
  */
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,28 @@ export function procCpuSeconds(pid: number): number | undefined {
     return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A process's CPU time in seconds with nanosecond resolution: the sum of its threads' run time from
+ * /proc/<pid>/task/<tid>/schedstat (the scheduler's own accounting), where /proc/<pid>/stat counts whole
+ * 10 ms ticks. Threads that have exited are not counted (a daemon's threads live as long as it does).
+ * Falls back to procCpuSeconds where schedstat is missing.
+ */
+export function procCpuPrecise(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread exited meanwhile
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    return procCpuSeconds(pid);
   }
 }
 

@@ -64,7 +64,7 @@ import { Ipam } from '../src/ipam/ipam.js';
 import { Prefix } from '../src/net/index.js';
 import { BINARIES, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createSegment, makeTempDir, run, skipReason, IP_BIN, type Netns, type TrackedProcess } from '../test/helpers/netns.js';
-import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuSeconds, procMemory, round, sleep, tortieBinNodeFlags, runBench } from './common.js';
+import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuPrecise, procMemory, round, sleep, tortieBinNodeFlags, runBench } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -462,8 +462,12 @@ interface ConfigResult {
   idleCpuCores?: number;
   /** Daemons' CPU-seconds over the measured triggers, and the measurement's wall time. */
   measureCpuSeconds?: number;
-  /** Daemon CPU per trigger (announce + withdraw, with the idle share): all together, the median daemon, the busiest. */
-  cpuPerTriggerMs?: { total: number; median: number; max: number; maxHost: string };
+  /**
+   * Daemon CPU per trigger (announce + withdraw, with the idle share), from the threads' schedstat (ns): all
+   * together, the median daemon, the busiest; with reflectors also the median client (a host that only
+   * receives, apart from its own triggers).
+   */
+  cpuPerTriggerMs?: { total: number; median: number; max: number; maxHost: string; clientMedian?: number };
   measureWallSeconds?: number;
   foreignCpuSeconds?: number;
   noisy?: boolean;
@@ -526,22 +530,22 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
     const mems = driver.pids().map((p) => procMemory(p)?.rss ?? 0).sort((a, b) => a - b);
     res.rss = { totalBytes: mems.reduce((a, b) => a + b, 0), perDaemonMedianBytes: mems[mems.length >> 1]!, perDaemonMaxBytes: mems[mems.length - 1]! };
     await sleep(2000); // let start-up work (GC, status timers) settle
-    const cpuA = driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0);
+    const cpuA = driver.pids().reduce((s, p) => s + (procCpuPrecise(p) ?? 0), 0);
     await sleep(3000);
-    res.idleCpuCores = round((driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0) - cpuA) / 3, 3);
+    res.idleCpuCores = round((driver.pids().reduce((s, p) => s + (procCpuPrecise(p) ?? 0), 0) - cpuA) / 3, 4);
     log(`  ${target} ${topo} ${n}: ready in ${res.setupSeconds} s, RSS ${(res.rss.totalBytes / 1e6).toFixed(0)} MB total (${(res.rss.perDaemonMedianBytes / 1e6).toFixed(1)} MB median), idle CPU ${res.idleCpuCores} cores`);
 
     // CONV_QUIET_LAST=1: the last host is never an origin (profile a pure receiver).
     const origins = (topo === 'mesh' ? hosts : hosts.slice(2)).slice(0, process.env.CONV_QUIET_LAST ? -1 : undefined);
     const foreign = new ForeignCpu([...driver.pids(), ...hosts.map((h) => h.mon.pid ?? 0)]);
     const pids = driver.pids();
-    let perPid0 = pids.map((p) => procCpuSeconds(p) ?? 0);
+    let perPid0 = pids.map((p) => procCpuPrecise(p) ?? 0);
     let cpu0 = perPid0.reduce((a, b) => a + b, 0);
     let wall0 = now();
     for (let k = 0; k < warmup + runs; k++) {
       if (k === warmup) {
         // CPU and wall time count the measured triggers only (the warm-up ones are JIT time, mostly).
-        perPid0 = pids.map((p) => procCpuSeconds(p) ?? 0);
+        perPid0 = pids.map((p) => procCpuPrecise(p) ?? 0);
         cpu0 = perPid0.reduce((a, b) => a + b, 0);
         wall0 = now();
       }
@@ -581,13 +585,17 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
       await sleep(gapMs);
     }
     const fc = foreign.end();
-    res.measureCpuSeconds = round(driver.pids().reduce((s, p) => s + (procCpuSeconds(p) ?? 0), 0) - cpu0, 2);
+    res.measureCpuSeconds = round(driver.pids().reduce((s, p) => s + (procCpuPrecise(p) ?? 0), 0) - cpu0, 2);
     // CPU of each daemon per trigger (announce + withdraw, idle included), by host: who does the work.
-    const per = pids.map((p, i) => ((procCpuSeconds(p) ?? perPid0[i]!) - perPid0[i]!) * 1000 / runs);
+    const per = pids.map((p, i) => ((procCpuPrecise(p) ?? perPid0[i]!) - perPid0[i]!) * 1000 / runs);
+    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const sorted = [...per].sort((a, b) => a - b);
     const maxAt = per.indexOf(sorted[sorted.length - 1]!);
-    res.cpuPerTriggerMs = { total: round(per.reduce((a, b) => a + b, 0), 1), median: round(sorted[sorted.length >> 1]!, 2), max: round(sorted[sorted.length - 1]!, 2), maxHost: hosts[maxAt]?.name ?? '' };
-    log(`  ${target} ${topo} ${n}: CPU per trigger (announce + withdraw): ${res.cpuPerTriggerMs.total} ms in all, per daemon median ${res.cpuPerTriggerMs.median} ms, max ${res.cpuPerTriggerMs.max} ms (${res.cpuPerTriggerMs.maxHost})`);
+    res.cpuPerTriggerMs = { total: round(per.reduce((a, b) => a + b, 0), 1), median: round(mid(per), 3), max: round(sorted[sorted.length - 1]!, 2), maxHost: hosts[maxAt]?.name ?? '' };
+    // The reflectors are the first two hosts (see the topology set-up).
+    if (topo === 'rr') res.cpuPerTriggerMs.clientMedian = round(mid(per.slice(2)), 3);
+    const clients = res.cpuPerTriggerMs.clientMedian !== undefined ? `, client median ${res.cpuPerTriggerMs.clientMedian} ms` : '';
+    log(`  ${target} ${topo} ${n}: CPU per trigger (announce + withdraw): ${res.cpuPerTriggerMs.total} ms in all, per daemon median ${res.cpuPerTriggerMs.median} ms${clients}, max ${res.cpuPerTriggerMs.max} ms (${res.cpuPerTriggerMs.maxHost})`);
     res.measureWallSeconds = round((now() - wall0) / 1000, 2);
     res.foreignCpuSeconds = fc.foreignCpuSeconds;
     res.noisy = fc.noisy;
