@@ -25,14 +25,16 @@
  *  - Watches see writes of other processes through the `-wal` file: every commit writes to it, and
  *    a change (fs.watch, inotify) wakes the poller, which reads the global revision and, only
  *    when it moved, each stream's `rev > last` range of the change log. A local write wakes it
- *    too. The poll stays as the safety net — every `watchedPollMs` (250 ms) while the file is
+ *    too. The poll stays as the safety net — every `watchedPollMs` (1 s) while the file is
  *    watched, so a missed event only costs latency; every `pollMs` (20 ms) when it cannot be
- *    watched. (A 20 ms poll in every agent of a 50-node cluster was 0.27 CPU cores doing nothing.)
+ *    watched. (A 20 ms poll in every agent of a 50-node cluster was 0.27 CPU cores doing nothing;
+ *    at 250 ms, each agent's poll still read the change log after nearly every pod block written
+ *    anywhere, and each poll woke a process whose caches the others had long evicted.)
  *  - A commit's last write to the `-wal` file comes just BEFORE SQLite publishes the commit (in the
  *    `-shm` index, which inotify does not see): a woken watcher can read before it is visible and
  *    then hear nothing more. A wake-up that finds no new revision therefore looks again
  *    RECHECK_MS later (2, 10, 50 ms) — without it a lone write (a block claimed in one transaction)
- *    waited for the 250 ms poll whenever the writer was preempted between the two steps.
+ *    waited for the poll whenever the writer was preempted between the two steps.
  *  - Wake topics (wake.ts): a write also names the topics of what it changed and, after the commit,
  *    touches `<db>-wake/<topic>` (a utimes: IN_ATTRIB). A watch opened with `{wake: topics}` is
  *    woken by those files instead of the `-wal` file, so a commit wakes only the watches it concerns;
@@ -62,7 +64,7 @@ export interface SqliteBackendOptions {
   pollMs?: number;
   /**
    * Wake watches on changes of the `-wal` file (default true). The poll remains as a safety net,
-   * every `watchedPollMs` (default 250 ms) while the file watch works.
+   * every `watchedPollMs` (default 1 s) while the file watch works.
    */
   watchFile?: boolean;
   watchedPollMs?: number;
@@ -185,7 +187,7 @@ export class SqliteBackend implements KVBackend {
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
     this.historyLimit = Math.max(1, opts.historyLimit ?? 100_000);
     this.pollMs = Math.max(1, opts.pollMs ?? 20);
-    this.watchedPollMs = Math.max(this.pollMs, opts.watchedPollMs ?? 250);
+    this.watchedPollMs = Math.max(this.pollMs, opts.watchedPollMs ?? 1000);
     this.watchFile = opts.watchFile ?? true;
     this.topicsOf = opts.wakeTopics === false ? undefined : (opts.wakeTopics ?? wakeTopics);
     this.wakeDir = `${this.path}-wake`;

@@ -7,7 +7,7 @@
  * (`<db>-wake/<topic>`); a watch that says which topics it wants (`KVBackend.watch(…, {wake})`)
  * is woken by those files only, and reads only the changes of its topics: the writer records them
  * in the change row too (a row without topics, from a writer of another version, is read by every
- * watch). It polls every 250 ms in any case, so a missed wake-up only costs latency.
+ * watch). It polls every second in any case, so a missed wake-up only costs latency.
  *
  * Topics of the `/calico/` keyspace, from what an agent needs (agent/relevance.ts decides with the
  * same function, so what wakes an agent and what it acts on cannot disagree):
