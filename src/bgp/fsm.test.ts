@@ -3,7 +3,7 @@
 // hold timer expiry and reconnect, ManualStop, passive peers, and the graceful flags of `down`.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialState, step } from './fsm.js';
+import { initialState, steadyStep, step } from './fsm.js';
 import type { BgpState, FsmConfig, FsmEffect, FsmEvent, FsmState, GracefulRestartCapability, OpenMessage } from './fsm.js';
 import { FsmSim } from './testing/fsm-sim.js';
 
@@ -589,5 +589,29 @@ describe('route refresh', () => {
     assert.equal(sig(step(CONFIG, s, { type: 'SendRouteRefresh', family: 'ipv4', subtype: 1 }).effects), '-');
     const noRr = reach('Established', CONFIG, { ...PEER_OPEN, capabilities: { ...PEER_OPEN.capabilities, routeRefresh: false } });
     assert.equal(sig(step(CONFIG, noRr, { type: 'SendRouteRefresh', family: 'ipv4' }).effects), '-');
+  });
+});
+
+describe('steadyStep', () => {
+  const types = ['KeepAliveMsg', 'UpdateMsg', 'RouteRefreshMsg'] as const;
+
+  it('gives what step() gives for KEEPALIVE, UPDATE and ROUTE-REFRESH in Established, and leaves the state as it is', () => {
+    for (const holdTime of [0, 3, 90]) {
+      const config = { ...CONFIG, holdTime };
+      const s = reach('Established', config, { ...PEER_OPEN, holdTime });
+      for (const type of types) {
+        const full = step(config, s, { type });
+        assert.deepEqual(full.state, s, `${type}, hold ${holdTime}: step() changes nothing in the state`);
+        assert.deepEqual(steadyStep(s, type), full.effects, `${type}, hold ${holdTime}`);
+      }
+    }
+  });
+
+  it('declines (undefined) in every other state, and for a hold timer Established would not run', () => {
+    for (const st of ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm'] as const) {
+      for (const type of types) assert.equal(steadyStep(reach(st), type), undefined, `${st} ${type}`);
+    }
+    const s = reach('Established');
+    assert.equal(steadyStep({ ...s, timers: { keepalive: 30_000 } }, 'UpdateMsg'), undefined);
   });
 });

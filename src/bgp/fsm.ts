@@ -274,6 +274,31 @@ export function step(config: FsmConfig, state: FsmState, event: FsmEvent): StepR
   return b.result();
 }
 
+/** The messages an Established session receives all the time. */
+export type SteadyMessage = 'KeepAliveMsg' | 'UpdateMsg' | 'RouteRefreshMsg';
+
+const PROCESS: FsmEffect = { type: 'process' };
+const PROCESS_ONLY: readonly FsmEffect[] = [PROCESS];
+const NO_EFFECTS: readonly FsmEffect[] = [];
+
+/**
+ * What step() does for a KEEPALIVE, UPDATE or ROUTE-REFRESH received in Established, without the draft copy
+ * of the state step() makes: those change nothing in the state (the hold timer restarts at the duration it
+ * already has), so the state stays `state` and only the effects are returned — the hold timer restarted
+ * (when one runs) and, for UPDATE and ROUTE-REFRESH, `process`. Undefined in any other state; the caller
+ * then calls step(). A session receives one of these per message: the copy was most of the FSM's cost.
+ */
+export function steadyStep(state: FsmState, type: SteadyMessage): readonly FsmEffect[] | undefined {
+  const n = state.negotiated;
+  if (state.state !== 'Established' || n === undefined) return undefined;
+  const hold = n.holdTime > 0 ? holdMs(n) : undefined;
+  // Established always runs the hold timer at this duration (or none with hold time 0); anything else, step() decides.
+  if (state.timers.hold !== hold) return undefined;
+  if (hold === undefined) return type === 'KeepAliveMsg' ? NO_EFFECTS : PROCESS_ONLY;
+  const restart: FsmEffect = { type: 'startTimer', timer: 'hold', ms: hold };
+  return type === 'KeepAliveMsg' ? [restart] : [restart, PROCESS];
+}
+
 function onEvent(b: Step): void {
   switch (b.s.state) {
     case 'Idle':

@@ -131,7 +131,7 @@ describe('session driver over loopback TCP', () => {
     assert.ok(took < 2000, `re-established after ${took} ms`);
   });
 
-  it('with refreshTimer, the hold and keepalive timers restarted by each message are re-armed, not made anew', async () => {
+  it('with refreshTimer, no timer is made per message: the keepalive timer is refreshed when it fires, the hold timer left running', async () => {
     let bPort = 0;
     let aPort = 0;
     const { deps, n } = refreshingDeps();
@@ -146,7 +146,9 @@ describe('session driver over loopback TCP', () => {
     await new Promise((r) => setTimeout(r, 2500)); // keepalives every second, both ways
     assert.equal(a.session.state, 'Established');
     assert.equal(n.set, made, 'no new timer');
-    assert.ok(n.refresh >= 3, `refreshed ${n.refresh} times`);
+    // Keepalives every second: ours fired twice (refreshed each time); the peer's restarted our hold timer
+    // without touching it (session-timers.test.ts has the details on a fake clock).
+    assert.ok(n.refresh >= 1 && n.refresh <= 3, `refreshed ${n.refresh} times`);
   });
 
   it('hold timer expiry when the peer stops sending (frozen), also with refreshed timers', async () => {

@@ -21,7 +21,7 @@
  */
 import type { Socket } from 'node:net';
 import { connectionDisposition, resolveCollision, secondConnection } from './fsm-collision.js';
-import { initialState, step, timerEvent } from './fsm.js';
+import { initialState, steadyStep, step, timerEvent, type SteadyMessage } from './fsm.js';
 import type { Capabilities, Direction, FsmConfig, FsmEffect, FsmEvent, FsmState, OpenMessage as FsmOpen, OutMessage, TimerName } from './fsm-types.js';
 import type { Family, Negotiated } from './types.js';
 import {
@@ -58,9 +58,11 @@ export interface SessionDeps {
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
   /**
-   * Optional: re-arms a running timer for its whole duration again (Node's `Timeout.refresh`). Without it a
-   * restart is a clear and a set; with it the hold and keepalive timers, restarted by every message received
-   * and sent, keep their handles.
+   * Optional: re-arms a timer for its whole duration again (Node's `Timeout.refresh`). Without it a restart is
+   * a clear and a set. With it — it says the timers run on `now()`'s clock — a timer restarted while it is
+   * still pending is not touched at all: the restart time is noted, and when the timer fires it sleeps the rest
+   * (a hold timer restarted by each of thousands of messages costs a clock read each, not a re-insertion in
+   * the timer list); a timer restarted after it fired (the keepalive timer) is refreshed.
    */
   refreshTimer?(handle: unknown): void;
   now(): number;
@@ -107,7 +109,7 @@ interface Conn {
   /** Our connection attempt while it is in progress (it becomes `socket`, or a second connection). */
   pending?: SocketLike;
   framer: Framer;
-  timers: Map<TimerName, { h: unknown; ms: number }>;
+  timers: Map<TimerName, TimerEntry>;
   /** The message being processed while the FSM runs (for its `process` effect). */
   current?: Message;
   /** UPDATE bytes waiting for the FSM's `send update` effect. */
@@ -116,6 +118,18 @@ interface Conn {
   dead?: boolean;
   /** What this connection's session negotiated when it reached Established (the FSM forgets it on the way down). */
   negotiated?: Negotiated;
+}
+
+/** A running (or, with refreshTimer, fired) timer of a connection. */
+interface TimerEntry {
+  h: unknown;
+  /** The duration the FSM asked for. */
+  ms: number;
+  /** Restarted at this time (now()) while pending: when it fires, it sleeps what is left (refreshTimer only). */
+  restartedAt: number | undefined;
+  fired: boolean;
+  /** The handle was made for what was left, not for `ms`: refreshing it would re-arm the wrong duration. */
+  remainder: boolean;
 }
 
 const PULL_BUDGET = 64 * 1024;
@@ -264,7 +278,7 @@ export class Session {
     }
   }
 
-  private run(conn: Conn, effects: FsmEffect[]): void {
+  private run(conn: Conn, effects: readonly FsmEffect[]): void {
     for (const e of effects) {
       switch (e.type) {
         case 'connect':
@@ -277,24 +291,9 @@ export class Session {
         case 'send':
           this.write(conn, e.message);
           break;
-        case 'startTimer': {
-          const old = conn.timers.get(e.timer);
-          if (old !== undefined && old.ms === e.ms && this.deps.refreshTimer) {
-            // Same timer, same duration: the handle (and what it runs) stays — running or fired, it runs again in ms.
-            this.deps.refreshTimer(old.h);
-            break;
-          }
-          if (old !== undefined) this.deps.clearTimer(old.h);
-          const timer = e.timer;
-          const h = this.deps.setTimer(() => {
-            // A fired timer stays in `timers` when it can be re-armed (the keepalive timer fires and restarts).
-            if (!this.deps.refreshTimer) conn.timers.delete(timer);
-            if (conn !== this.main && conn !== this.second) return; // a retired connection's late timer
-            if (!conn.dead || timer === 'idleHold' || timer === 'connectRetry') this.apply(conn, timerEvent(timer));
-          }, e.ms);
-          conn.timers.set(timer, { h, ms: e.ms });
+        case 'startTimer':
+          this.startTimer(conn, e.timer, e.ms);
           break;
-        }
         case 'stopTimer': {
           const t = conn.timers.get(e.timer);
           if (t !== undefined) this.deps.clearTimer(t.h);
@@ -331,6 +330,47 @@ export class Session {
     // A second connection that went down (e.g. Idle with its IdleHold timer) was let go by its
     // 'close': nothing of it may run on (a late timer would restart an FSM nobody owns).
     if (conn !== this.main && conn !== this.second) this.retire(conn);
+  }
+
+  private startTimer(conn: Conn, timer: TimerName, ms: number): void {
+    const old = conn.timers.get(timer);
+    const refresh = this.deps.refreshTimer;
+    if (old !== undefined && old.ms === ms && refresh) {
+      // Same timer, same duration: the handle (and what it runs) stays.
+      if (!old.fired) old.restartedAt = this.deps.now();
+      else if (old.remainder) {
+        old.h = this.deps.setTimer(() => this.timerFired(conn, timer, old), ms);
+        old.remainder = false;
+        old.fired = false;
+      } else {
+        refresh(old.h);
+        old.fired = false;
+      }
+      return;
+    }
+    if (old !== undefined) this.deps.clearTimer(old.h);
+    const entry: TimerEntry = { h: undefined, ms, restartedAt: undefined, fired: false, remainder: false };
+    entry.h = this.deps.setTimer(() => this.timerFired(conn, timer, entry), ms);
+    conn.timers.set(timer, entry);
+  }
+
+  private timerFired(conn: Conn, timer: TimerName, entry: TimerEntry): void {
+    if (conn.timers.get(timer) !== entry) return; // cleared or replaced meanwhile
+    if (entry.restartedAt !== undefined) {
+      // Restarted while it ran: it expires `ms` after the last restart, not now.
+      const left = entry.restartedAt + entry.ms - this.deps.now();
+      entry.restartedAt = undefined;
+      if (left > 0) {
+        entry.h = this.deps.setTimer(() => this.timerFired(conn, timer, entry), left);
+        entry.remainder = true;
+        return;
+      }
+    }
+    // A fired timer stays in `timers` when it can be re-armed (the keepalive timer fires and restarts).
+    if (this.deps.refreshTimer) entry.fired = true;
+    else conn.timers.delete(timer);
+    if (conn !== this.main && conn !== this.second) return; // a retired connection's late timer
+    if (!conn.dead || timer === 'idleHold' || timer === 'connectRetry') this.apply(conn, timerEvent(timer));
   }
 
   /** The second connection reached Established while the main one never got the peer's OPEN: the second wins. */
@@ -528,16 +568,16 @@ export class Session {
         break;
       }
       case 'keepalive':
-        this.apply(conn, { type: 'KeepAliveMsg' });
+        this.steady(conn, 'KeepAliveMsg');
         break;
       case 'update':
         conn.current = m;
-        this.apply(conn, { type: 'UpdateMsg' });
+        this.steady(conn, 'UpdateMsg');
         conn.current = undefined;
         break;
       case 'route-refresh':
         conn.current = m;
-        this.apply(conn, { type: 'RouteRefreshMsg' });
+        this.steady(conn, 'RouteRefreshMsg');
         conn.current = undefined;
         break;
       case 'notification': {
@@ -548,6 +588,13 @@ export class Session {
         break;
       }
     }
+  }
+
+  /** A message that leaves an Established FSM as it is takes steadyStep; anything else, the full step. */
+  private steady(conn: Conn, type: SteadyMessage): void {
+    const effects = steadyStep(conn.fsm, type);
+    if (effects !== undefined) this.run(conn, effects);
+    else this.apply(conn, { type });
   }
 
   private write(conn: Conn, msg: OutMessage): void {
