@@ -416,7 +416,9 @@ export class Agent extends EventEmitter {
     }
     try {
       const rep = (await this.opts.dataplane.apply(plan, check ? { resync: true } : u ? { routes: u.changes } : {})) as { warnings?: string[]; errors?: string[]; ok?: boolean; changes?: number; pass?: string } | undefined;
-      this.opts.log('debug', 'dataplane pass', { pass: rep?.pass, planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
+      if (this.opts.log.enabled?.('debug') !== false) {
+        this.opts.log('debug', 'dataplane pass', { pass: rep?.pass, planMs: +(t1 - t0).toFixed(1), applyMs: +(performance.now() - t1).toFixed(1), changes: rep?.changes, routes: plan.routes.length });
+      }
       for (const w of rep?.warnings ?? []) this.opts.log('warning', w);
       if (rep?.ok === false) {
         // Some kernel operations failed: the rest is in place; try the whole plan again shortly.

@@ -3,7 +3,14 @@
  * so a lab or a log shipper can parse them. Levels follow calico-node's LOG_LEVEL / logSeverityScreen.
  */
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
-export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+export interface Logger {
+  (level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * Whether a line at `level` would be written. A caller whose message or fields cost something to build
+   * (a debug line on every route change) asks first; a logger without it writes every level.
+   */
+  enabled?(level: LogLevel): boolean;
+}
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
 
@@ -17,10 +24,12 @@ export function parseLogLevel(s: string | undefined): LogLevel {
 }
 
 export function jsonLogger(write: (line: string) => void, min: LogLevel = 'info', now: () => Date = () => new Date()): Logger {
-  return (level, msg, fields) => {
+  const log: Logger = (level, msg, fields) => {
     if (ORDER[level] < ORDER[min]) return;
     write(JSON.stringify({ time: now().toISOString(), level, msg, ...fields }) + '\n');
   };
+  log.enabled = (level) => ORDER[level] >= ORDER[min];
+  return log;
 }
 
-export const nullLogger: Logger = () => {};
+export const nullLogger: Logger = Object.assign(() => {}, { enabled: () => false });

@@ -197,6 +197,27 @@ describe('Dataplane: route-only passes', () => {
     assert.deepEqual(logs.filter((l) => l.includes('dataplane applied')), ['debug: dataplane applied: 1 change(s), 0 error(s), 0 warning(s)']);
   });
 
+  it('with a logger that says debug is off, a route-only pass logs nothing and builds no text for its operations', async () => {
+    const k = new FakeKernel();
+    k.addLink({ name: 'eth0', kind: 'device', mtu: 1500, mac: '52:54:00:00:00:01' });
+    await k.seedAddress({ dev: 'eth0', cidr: '192.168.1.10/24' });
+    const lines: string[] = [];
+    let asked = 0;
+    const log = Object.assign((level: string, msg: string) => void lines.push(`${level}: ${msg}`), {
+      enabled: (level: string) => (asked++, level !== 'debug'),
+    });
+    const dp = new Dataplane({ netlink: k, sysctl: k, nft: k, log });
+    await dp.apply(base);
+    assert.ok(lines.some((l) => l.startsWith('info: dataplane applied: ')), lines.join('\n'));
+    assert.ok(lines.every((l) => !l.startsWith('debug:')), lines.join('\n'));
+    lines.length = 0;
+    const extra = BGP('10.244.3.0/26', '192.168.1.12');
+    const rep = await dp.apply({ ...base, routes: [...base.routes, extra] }, { routes: new Map([[extra.dst, extra]]) });
+    assert.deepEqual([rep.pass, rep.routes.added, lines], ['route-only', 1, []]);
+    assert.ok(asked > 0, 'the dataplane asked the logger');
+    assert.deepEqual(await ours(k), ['10.244.2.0/26 via 192.168.1.11 dev eth0 proto 93', '10.244.3.0/26 via 192.168.1.12 dev eth0 proto 93', 'blackhole 10.244.1.0/26 proto 93']);
+  });
+
   it('after a clean pass, routes learned, changed and withdrawn are programmed without listing the kernel', async () => {
     const { k, dp } = await world();
     const c = counted(k);

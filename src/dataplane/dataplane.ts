@@ -63,6 +63,13 @@ export interface ApplyOptions {
   routes?: ReadonlyMap<string, Readonly<KernelRoute> | undefined>;
 }
 
+const NO_WARNINGS: ReadonlySet<string> = new Set();
+
+function hasIpv6Key(m: ReadonlyMap<string, unknown>): boolean {
+  for (const d of m.keys()) if (d.includes(':')) return true;
+  return false;
+}
+
 /** How often remembered state is verified against the kernel (ms): Felix's routeRefreshInterval default. */
 export const FULL_CHECK_MS = 90_000;
 
@@ -76,12 +83,12 @@ export class Dataplane {
   private fullyRandom = true;
   private queue: Promise<unknown> = Promise.resolve();
   /** Warnings of the previous apply: not repeated in `report.warnings` (they stay in `issues`). */
-  private knownWarnings = new Set<string>();
+  private knownWarnings: ReadonlySet<string> = NO_WARNINGS;
   private closed = false;
 
   constructor(opts: DataplaneOptions) {
     this.opts = opts;
-    this.log = opts.log ?? (() => {});
+    this.log = opts.log ?? Object.assign(() => {}, { enabled: () => false });
     this.now = opts.now ?? (() => performance.now());
   }
 
@@ -117,12 +124,12 @@ export class Dataplane {
     this.settled = undefined;
     const hint = given.routes;
     // (An IPv6 route may turn IPv6 forwarding on: such a change takes the whole comparison below.)
-    const useHint = hint !== undefined && ![...hint.keys()].some((d) => d.includes(':'));
+    const useHint = hint !== undefined && !hasIpv6Key(hint);
     if (!opts.resync && settled && useHint) {
       const run = this.newRun();
       const routes = await updateRouteChanges(run, hint, settled.routes, settled.links);
       if (routes) {
-        this.settled = { ...settled, routes };
+        this.settled = routes === settled.routes ? settled : { ...settled, routes };
         return this.finish(run, t0, 'route-only');
       }
       this.log('debug', 'route-only pass could not finish: running a full pass', { errors: run.report.errors });
@@ -174,13 +181,14 @@ export class Dataplane {
 
   private finish(run: Run, t0: number, pass: 'full' | 'route-only'): ApplyReport {
     const r = run.report;
-    this.knownWarnings = new Set(r.issues.filter((i) => i.severity === 'warning').map((i) => i.message));
+    this.knownWarnings = r.issues.length === 0 ? NO_WARNINGS : new Set(r.issues.filter((i) => i.severity === 'warning').map((i) => i.message));
     r.durationMs = Math.round((this.now() - t0) * 1000) / 1000;
     r.pass = pass;
     // A route-only pass is the everyday "a block came or went somewhere" (every host, every pod block): a line
     // per pass at info was a tenth of an idle agent's CPU per route (JSON, clock, write). Full passes that
     // changed something, and any pass with a problem, stay at info.
     const level = !r.ok || r.warnings.length > 0 || (r.changes > 0 && pass === 'full') ? 'info' : 'debug';
+    if (level === 'debug' && this.log.enabled?.('debug') === false) return r;
     this.log(level, `dataplane applied: ${r.changes} change(s), ${r.errors.length} error(s), ${r.warnings.length} warning(s)`, {
       pass,
       routes: r.routes,

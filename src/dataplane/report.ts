@@ -10,7 +10,11 @@ import { DataplaneError, MISSING } from './errors.js';
 import type { Netlink, Nft, Sysctl } from './port.js';
 
 export type DataplaneLogLevel = 'debug' | 'info' | 'warning' | 'error';
-export type DataplaneLogger = (level: DataplaneLogLevel, msg: string, fields?: Record<string, unknown>) => void;
+export interface DataplaneLogger {
+  (level: DataplaneLogLevel, msg: string, fields?: Record<string, unknown>): void;
+  /** Whether a line at `level` would be written (agent/log.ts); without it, every level is. */
+  enabled?(level: DataplaneLogLevel): boolean;
+}
 
 export interface Counts {
   added: number;
@@ -78,6 +82,8 @@ export function emptyReport(): ApplyReport {
 /** The ports, the report being filled and the logger, handed to each reconciler for one apply. */
 export class Run {
   readonly report = emptyReport();
+  /** Debug lines are written: each successful operation is logged, and its text is built for that. */
+  private readonly debug: boolean;
 
   constructor(
     readonly netlink: Netlink,
@@ -86,7 +92,9 @@ export class Run {
     private readonly log: DataplaneLogger,
     /** Warning messages the previous apply reported. */
     private readonly known: ReadonlySet<string> = new Set(),
-  ) {}
+  ) {
+    this.debug = log.enabled?.('debug') ?? true;
+  }
 
   warn(code: string, message: string): void {
     this.report.issues.push({ severity: 'warning', code, message });
@@ -108,23 +116,26 @@ export class Run {
   /**
    * Runs one kernel mutation: counts it and logs it at debug when it succeeds; records the error
    * and returns false when it fails (anything that is not a DataplaneError is a bug: rethrown).
+   * `op` names the operation in messages; as a function it is called only when a message needs it
+   * (a failure, or debug logging on), not for every route of every pass.
    */
-  async attempt(op: string, fn: () => Promise<void>, onSuccess?: () => void, opts: { goneIsFine?: boolean } = {}): Promise<boolean> {
+  async attempt(op: string | (() => string), fn: () => Promise<void>, onSuccess?: () => void, opts: { goneIsFine?: boolean } = {}): Promise<boolean> {
     try {
       await fn();
     } catch (e) {
       if (!(e instanceof DataplaneError)) throw e;
+      const text = typeof op === 'string' ? op : op();
       if (opts.goneIsFine && MISSING.includes(e.code)) {
         // Deleting what already went (with its device, or by someone else) is the outcome we wanted.
-        this.log('debug', `${op}: already gone`);
+        this.log('debug', `${text}: already gone`);
         return true;
       }
-      this.error(e.code, e.message.startsWith(e.op) ? e.message : `${op}: ${e.message}`);
+      this.error(e.code, e.message.startsWith(e.op) ? e.message : `${text}: ${e.message}`);
       return false;
     }
     this.report.changes++;
     onSuccess?.();
-    this.log('debug', op);
+    if (this.debug) this.log('debug', typeof op === 'string' ? op : op());
     return true;
   }
 

@@ -113,14 +113,14 @@ function desiredRoutes(run: Run, planned: readonly KernelRoute[], linkNames: Rea
 async function programDiff(run: Run, d: Diff<Route, Route>): Promise<void> {
   const rep = run.report.routes;
   for (const r of d.add) {
-    await run.attempt(`route add ${describeRoute(r)}`, () => run.netlink.addRoute(r), () => rep.added++);
+    await run.attempt(() => `route add ${describeRoute(r)}`, () => run.netlink.addRoute(r), () => rep.added++);
   }
   for (const { desired: r } of d.change) {
-    await run.attempt(`route replace ${describeRoute(r)}`, () => run.netlink.replaceRoute(r), () => rep.replaced++);
+    await run.attempt(() => `route replace ${describeRoute(r)}`, () => run.netlink.replaceRoute(r), () => rep.replaced++);
   }
   for (const r of d.remove) {
     const del: Route = { dst: r.dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: r.metric ?? 0 };
-    await run.attempt(`route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(del), () => rep.deleted++, { goneIsFine: true });
+    await run.attempt(() => `route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(del), () => rep.deleted++, { goneIsFine: true });
   }
 }
 
