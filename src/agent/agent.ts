@@ -126,7 +126,8 @@ export class Agent extends EventEmitter {
   private readonly ipamStore: IpamStore;
   /** Decoded blocks kept between re-reads (snapshot.ts). */
   private readonly blockViews = new BlockViews();
-  private appliedPeers = new Map<string, string>();
+  /** The peers last handed to the speaker, by key: as JSON, and as JSON without their policies. */
+  private appliedPeers = new Map<string, { json: string; bare: string }>();
   private lastReconfiguredAt: number;
 
   constructor(readonly opts: AgentOptions) {
@@ -252,7 +253,9 @@ export class Agent extends EventEmitter {
     this.warned = new Set(plan.warnings);
     const t2 = performance.now();
     await this.configureSpeaker(plan);
-    this.opts.log('debug', 'resync', { readMs: +(t1 - t0).toFixed(1), planMs: +(t2 - t1).toFixed(1), speakerMs: +(performance.now() - t2).toFixed(1), originated: plan.originated.length });
+    if (this.opts.log.enabled?.('debug') !== false) {
+      this.opts.log('debug', 'resync', { readMs: +(t1 - t0).toFixed(1), planMs: +(t2 - t1).toFixed(1), speakerMs: +(performance.now() - t2).toFixed(1), originated: plan.originated.length });
+    }
     // After the speaker's kick (an immediate queued by setOriginated): a block this node now originates goes
     // to the peers, who wait for it, before its blackhole goes into this kernel, where nothing waits for it
     // (the pods' own /32 routes come from the CNI plugin). A learned route keeps the microtask start.
@@ -349,14 +352,15 @@ export class Agent extends EventEmitter {
       this.opts.log('info', 'keeping removed peers until the new peers have delivered their routes', { lingering: res.lingering, waitingFor: res.waitingFor });
     }
     const before = this.appliedPeers;
-    this.appliedPeers = new Map(res.peers.map((p) => [peerKeyOf(p), JSON.stringify(p)]));
-    for (const [k, j] of this.appliedPeers) {
+    // (An origin's export policies change with every block it gains or loses: the comparison without them
+    // says whether anything else did, without parsing the JSON again.)
+    this.appliedPeers = new Map(res.peers.map((p) => [peerKeyOf(p), { json: JSON.stringify(p), bare: JSON.stringify({ ...p, import: undefined, export: undefined }) }]));
+    for (const [k, now] of this.appliedPeers) {
       const old = before.get(k);
       if (old === undefined) this.opts.log('info', `BGP peer ${k} configured`, { peer: k });
-      else if (old !== j) {
-        const strip = (t: string) => JSON.stringify({ ...(JSON.parse(t) as object), import: undefined, export: undefined });
-        if (strip(old) === strip(j)) this.opts.log('debug', `BGP peer ${k}: policies updated in place`, { peer: k });
-        else this.opts.log('info', `BGP peer ${k} reconfigured: its session restarts`, { peer: k, before: JSON.parse(old), after: JSON.parse(j) });
+      else if (old.json !== now.json) {
+        if (old.bare === now.bare) this.opts.log('debug', `BGP peer ${k}: policies updated in place`, { peer: k });
+        else this.opts.log('info', `BGP peer ${k} reconfigured: its session restarts`, { peer: k, before: JSON.parse(old.json), after: JSON.parse(now.json) });
       }
     }
     for (const k of before.keys()) if (!this.appliedPeers.has(k)) this.opts.log('info', `BGP peer ${k} removed`, { peer: k });

@@ -53,4 +53,30 @@ describe('readSnapshot with block views', () => {
     // A fresh set of views reads the same.
     assert.deepEqual(await readSnapshot(client, store), s4);
   });
+
+  it('reads everything in one readMany (one snapshot of one revision), and the same as separate lists would', async () => {
+    const { kv, client, ipam, store } = await cluster();
+    await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'pa', attrs: { node: 'a' } });
+    await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { peerIP: '10.0.0.1', asNumber: 65001 } });
+    const calls: string[] = [];
+    const readMany = kv.readMany.bind(kv);
+    const list = kv.list.bind(kv);
+    kv.readMany = (reqs) => (calls.push(`readMany ${reqs.length}`), readMany(reqs));
+    kv.list = (prefix, opts) => (calls.push(`list ${prefix}`), list(prefix, opts));
+    const s = await readSnapshot(client, store);
+    assert.deepEqual(calls, ['readMany 9']);
+    kv.readMany = readMany;
+    kv.list = list;
+    const blocks = await store.listBlockPairs();
+    const affinities = await store.listAffinities();
+    assert.deepEqual(
+      [s.nodes, s.bgpPeers, s.ipPools].map((xs) => xs.map((r) => r.metadata.name)),
+      [['a', 'b'], ['tor'], ['p']],
+    );
+    assert.deepEqual(s.blocks.map((b) => [b.cidr, b.affinityHost, b.affinityState]), blocks.map((p) => {
+      const cidr = p.key.split('/').pop()!.replace('-', '/');
+      const aff = affinities.find((x) => x.value.cidr.toString() === cidr)!;
+      return [cidr, 'a', aff.value.state];
+    }));
+  });
 });

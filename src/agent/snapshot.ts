@@ -11,12 +11,16 @@
  * written since the last one. The read itself still returns every block, so nothing goes stale.
  */
 import type { Client } from '../datastore/client.js';
-import type { KVPair } from '../datastore/kv.js';
+import { resourcePrefix } from '../datastore/keys.js';
+import type { KVPair, ReadReq } from '../datastore/kv.js';
 import { decodeBlock } from '../ipam/block.js';
-import { IpamStore } from '../ipam/store.js';
+import { AFFINITY_PREFIXES, IpamStore, blockPrefix } from '../ipam/store.js';
 import type { BlockInfo, RoutingInput } from '../routing/types.js';
 
 export type Snapshot = Omit<RoutingInput, 'nodeName' | 'secret' | 'routerIdEnv'>;
+
+/** The resource kinds routing reads, in the order of the snapshot's first reads. */
+const SNAPSHOT_KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter', 'IPPool', 'FelixConfiguration'] as const;
 
 /** What routing takes from one block (frozen: shared between snapshots). */
 interface BlockView {
@@ -54,16 +58,14 @@ function viewOf(text: string): BlockView {
 }
 
 export async function readSnapshot(client: Client, store: IpamStore = new IpamStore(client.kv), views: BlockViews = new BlockViews()): Promise<Snapshot> {
-  const [nodes, bgpConfigurations, bgpPeers, bgpFilters, ipPools, felixConfigurations, blocks, affinities] = await Promise.all([
-    client.list('Node'),
-    client.list('BGPConfiguration'),
-    client.list('BGPPeer'),
-    client.list('BGPFilter'),
-    client.list('IPPool'),
-    client.list('FelixConfiguration'),
-    store.listBlockPairs(),
-    store.listAffinities(),
-  ]);
+  // One read of everything (readMany: one SQLite transaction, one etcd request), so the snapshot is of one
+  // revision: eight separate lists were eight transactions on the path between a pod's new block and its UPDATE,
+  // and a write landing between two of them could pair a block with an affinity of another moment.
+  const reqs: ReadReq[] = [...SNAPSHOT_KINDS.map((k) => ({ prefix: resourcePrefix(k) })), { prefix: blockPrefix() }, ...AFFINITY_PREFIXES.map((prefix) => ({ prefix }))];
+  const { results } = await client.kv.readMany(reqs);
+  const [nodes, bgpConfigurations, bgpPeers, bgpFilters, ipPools, felixConfigurations] = SNAPSHOT_KINDS.map((k, i) => client.store.fromPairs(k, results[i]!));
+  const blocks = store.blockPairsFrom(results[SNAPSHOT_KINDS.length]!);
+  const affinities = store.affinitiesFrom(results.slice(SNAPSHOT_KINDS.length + 1).flat());
   const state = new Map<string, BlockInfo['affinityState']>();
   for (const a of affinities) if (a.value.owner.type === 'host') state.set(`${a.value.owner.name}|${a.value.cidr.toString()}`, a.value.state);
   const infos: BlockInfo[] = views.of(blocks).map((v) => {
@@ -76,12 +78,12 @@ export async function readSnapshot(client: Client, store: IpamStore = new IpamSt
     return info;
   });
   return {
-    nodes: nodes.items,
-    bgpConfigurations: bgpConfigurations.items,
-    bgpPeers: bgpPeers.items,
-    bgpFilters: bgpFilters.items,
-    ipPools: ipPools.items,
-    felixConfigurations: felixConfigurations.items,
+    nodes: nodes!,
+    bgpConfigurations: bgpConfigurations!,
+    bgpPeers: bgpPeers!,
+    bgpFilters: bgpFilters!,
+    ipPools: ipPools!,
+    felixConfigurations: felixConfigurations!,
     blocks: infos,
   };
 }

@@ -17,6 +17,8 @@ import type { KVBackend, KVPair, TxnOp } from '../datastore/kv.js';
 import { AllocationBlock, BlockFormatError, decodeBlock, encodeBlock } from './block.js';
 
 export const IPAM_ROOT = '/calico/ipam/v2/';
+/** Where every affinity lives: host affinities, and virtual ones (load-balancer addresses). */
+export const AFFINITY_PREFIXES: readonly string[] = [`${IPAM_ROOT}host/`, `${IPAM_ROOT}virtual/`];
 
 export interface Versioned<T> {
   value: T;
@@ -177,6 +179,11 @@ export class IpamStore {
   /** The blocks as stored, undecoded (a reader that keeps its own decoded views by revision). */
   async listBlockPairs(version?: 4 | 6): Promise<KVPair[]> {
     const { pairs } = await this.kv.list(blockPrefix(version));
+    return this.blockPairsFrom(pairs);
+  }
+
+  /** The blocks among pairs read from a block prefix (`kv.readMany`), undecoded. */
+  blockPairsFrom(pairs: readonly KVPair[]): KVPair[] {
     return pairs.filter((p) => /\/block\/[^/]+$/.test(p.key));
   }
 
@@ -272,7 +279,7 @@ export class IpamStore {
 
   /** One owner's affinities (of one IP version), or everyone's. */
   async listAffinities(owner?: Owner, version?: 4 | 6): Promise<Versioned<Affinity>[]> {
-    const prefixes = owner ? [affinityPrefix(owner, version)] : [`${IPAM_ROOT}host/`, `${IPAM_ROOT}virtual/`];
+    const prefixes = owner ? [affinityPrefix(owner, version)] : AFFINITY_PREFIXES;
     return this.affinitiesFrom((await Promise.all(prefixes.map((p) => this.kv.list(p)))).flatMap((r) => r.pairs), version);
   }
 
