@@ -5,7 +5,10 @@
  *                                  socket (accepted connections inherit it);
  *   connect(host, port, localAddress, key) -> fd
  *                                  a non-blocking socket with the key set, bound, connect started;
- *   connectResult(fd) -> 0 connected, -1 still connecting, >0 errno of the failure.
+ *   connectResult(fd) -> 0 connected, -1 still connecting, >0 errno of the failure;
+ *   dup(fd) -> a new descriptor of the same socket (close-on-exec), so an accepted connection can be
+ *                                  handed to a net.Socket that reads through `onread` and the server's
+ *                                  socket let go (its close closes only its own descriptor).
  * The fd is then handed to a node net.Socket. Linux only.
  */
 #define NAPI_VERSION 8
@@ -150,12 +153,28 @@ static napi_value ConnectResult(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value Dup(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "dup(fd)");
+    return NULL;
+  }
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return throw_errno(env, "dup", errno);
+  napi_value out;
+  napi_create_int32(env, d, &out);
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"setKey", NULL, SetKey, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, Connect, NULL, NULL, NULL, napi_default, NULL},
       {"connectResult", NULL, ConnectResult, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
+      {"dup", NULL, Dup, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

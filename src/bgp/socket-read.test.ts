@@ -1,13 +1,15 @@
 /**
  * The speaker's sockets read into one shared buffer and emit copies: over real loopback TCP, what arrives
  * went through that buffer, a chunk keeps its bytes after later reads overwrite the buffer (two sockets
- * interleaved), and end of stream still closes the socket.
+ * interleaved), and end of stream still closes the socket. Accepted connections (a server that pauses them on
+ * connect) move onto such a socket through a duplicated descriptor, losing nothing the peer sent at once.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { connectReading, sharedReadBuffer } from './socket-read.js';
+import { connectReading, readingAccepted, sharedReadBuffer } from './socket-read.js';
+import { nativeDup } from './tcp-md5.js';
 
 async function server(): Promise<{ port: number; conns: net.Socket[]; close: () => void }> {
   const conns: net.Socket[] = [];
@@ -58,6 +60,64 @@ describe('socket-read: reads into the shared buffer, emits copies', () => {
     await closed;
     for (const s of sockets) s.destroy();
     for (const c of srv.conns) c.destroy();
+    srv.close();
+  });
+
+  it('an accepted connection moves to a socket reading through the shared buffer: nothing sent before is lost, addresses and writes work', async (t) => {
+    const dup = nativeDup();
+    if (!dup) return t.skip('the native addon is not built (scripts/setup.sh)');
+    const accepted: net.Socket[] = [];
+    const originals: net.Socket[] = [];
+    const srv = net.createServer({ pauseOnConnect: true }, (c) => {
+      originals.push(c);
+      accepted.push(readingAccepted(c, dup));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const port = (srv.address() as net.AddressInfo).port;
+    const client = net.connect({ host: '127.0.0.1', port });
+    await once(client, 'connect');
+    client.write(Buffer.alloc(300, 'C')); // before the server side has done anything
+    await until(() => accepted.length, 1);
+    const s = accepted[0]!;
+    assert.notEqual(s, originals[0], 'a new socket');
+    assert.equal(originals[0]!.destroyed, true, "the server's socket is let go");
+    assert.deepEqual([s.remoteAddress, s.remotePort], ['127.0.0.1', client.localPort]);
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    await until(() => chunks.reduce((n, c) => n + c.length, 0), 300);
+    assert.equal(Buffer.concat(chunks).toString(), 'C'.repeat(300));
+    assert.equal(sharedReadBuffer().subarray(0, 300).toString(), 'C'.repeat(300), 'read through the shared buffer');
+    // The connection survived the original's close: both directions still work.
+    const back: Buffer[] = [];
+    client.on('data', (c: Buffer) => back.push(c));
+    s.write('pong');
+    await until(() => back.reduce((n, c) => n + c.length, 0), 4);
+    assert.equal(Buffer.concat(back).toString(), 'pong');
+    client.write('D');
+    await until(() => chunks.reduce((n, c) => n + c.length, 0), 301);
+    const closed = once(s, 'close');
+    client.end();
+    await closed;
+    client.destroy();
+    srv.close();
+  });
+
+  it('without dup, an accepted connection stays on its own socket, resumed', async () => {
+    const got: Buffer[] = [];
+    const srv = net.createServer({ pauseOnConnect: true }, (c) => {
+      const s = readingAccepted(c, undefined);
+      assert.equal(s, c);
+      s.on('data', (b: Buffer) => got.push(b));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const client = net.connect({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port });
+    await once(client, 'connect');
+    client.write('hello');
+    await until(() => got.reduce((n, c) => n + c.length, 0), 5);
+    assert.equal(Buffer.concat(got).toString(), 'hello');
+    client.destroy();
     srv.close();
   });
 });

@@ -10,7 +10,10 @@
  * buffer, which the next read overwrites. Sockets made this way emit 'data' like any other (the session does
  * not tell them apart); end of stream, errors and 'close' take Node's usual path.
  *
- * Accepted connections come from `net.Server`, which has no `onread`: they keep the stream path.
+ * Accepted connections come from `net.Server`, which has no `onread`. The speaker's server pauses them on
+ * connect, so nothing is read yet, and `readingAccepted` moves each onto a socket of its own: the descriptor is
+ * duplicated (the TCP MD5 addon's `dup`), the server's socket destroyed — which closes its descriptor, not the
+ * connection — and the duplicate wrapped like the MD5 addon's. Without the addon they keep the stream path.
  */
 import net from 'node:net';
 
@@ -35,6 +38,29 @@ function onread(socket: () => net.Socket): net.OnReadOpts {
 export function connectReading(opts: { host: string; port: number; localAddress?: string }): net.Socket {
   const s: net.Socket = net.connect({ ...opts, onread: onread(() => s) });
   return s;
+}
+
+/**
+ * An accepted connection (from a server with `pauseOnConnect`) on a socket that reads through the shared buffer,
+ * or, when it cannot be moved (no `dup`, no descriptor, dup failed), the same socket resumed.
+ */
+export function readingAccepted(sock: net.Socket, dup: ((fd: number) => number) | undefined): net.Socket {
+  // net.Socket keeps its libuv handle in `_handle`; its `fd` is the descriptor (Linux).
+  const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  let copy: number | undefined;
+  if (dup !== undefined && typeof fd === 'number' && fd >= 0) {
+    try {
+      copy = dup(fd);
+    } catch {
+      copy = undefined; // out of descriptors: keep the one we have
+    }
+  }
+  if (copy === undefined) {
+    sock.resume();
+    return sock;
+  }
+  sock.destroy();
+  return socketOnFd(copy);
 }
 
 /** A socket on an fd connected elsewhere (the TCP MD5 addon), reading through the shared buffer. */

@@ -26,14 +26,14 @@ import type { StepName } from './rib/decision.js';
 import type { DecisionOptions } from './rib/decision.js';
 import { Policy, maxPrefixNotificationData, type MaxPrefixConfig, type PolicyDefinition } from './policy.js';
 import { Session, type SessionDeps, type SocketLike, type DownInfo } from './session.js';
-import { connectReading } from './socket-read.js';
+import { connectReading, readingAccepted } from './socket-read.js';
 import type { FsmConfig } from './fsm-types.js';
 import { WireError, encodeEndOfRib, encodeRouteRefresh, encodeUpdates, type WireContext } from './wire/index.js';
 import { CEASE } from './wire/constants.js';
 import { ORIGIN, p4, p4addr, p4len, type Family, type Negotiated, type PathAttributes, type Prefix4, type Prefix6 } from './types.js';
 import { v4Format } from '../net/index.js';
 import { BgpConfigError } from './errors.js';
-import { connectMd5, md5Available, serverFd, setListenerKey } from './tcp-md5.js';
+import { connectMd5, md5Available, nativeDup, serverFd, setListenerKey } from './tcp-md5.js';
 
 export type NextHopMode = 'auto' | 'self' | 'keep';
 
@@ -199,7 +199,9 @@ const defaultDeps: SpeakerDeps = {
   },
   listen: (opts, onConnection) =>
     new Promise((resolve, reject) => {
-      const server = net.createServer(onConnection);
+      // Paused, so that nothing is read before the connection moves to a socket reading through `onread`.
+      const dup = nativeDup();
+      const server = net.createServer({ pauseOnConnect: true }, (sock) => onConnection(readingAccepted(sock, dup)));
       server.once('error', reject);
       server.listen(opts.port, opts.address, () => {
         server.off('error', reject);

@@ -20,6 +20,7 @@ interface Native {
   connect(host: string, port: number, localAddress: string, key: string): number;
   connectResult(fd: number): number;
   close(fd: number): void;
+  dup(fd: number): number;
 }
 
 let native: Native | undefined;
@@ -36,6 +37,20 @@ function load(): Native {
     }
   }
   throw new Error(`TCP MD5 (BGP password) support is not built: run scripts/setup.sh (${loadError})`);
+}
+
+/**
+ * `dup(2)` through the addon (close-on-exec), or undefined when the addon is not built: what moves an accepted
+ * connection onto a socket that reads through `onread` (socket-read.ts). An addon built before `dup` existed
+ * has none either: then accepted connections keep the stream path.
+ */
+export function nativeDup(): ((fd: number) => number) | undefined {
+  try {
+    const n = load();
+    return typeof n.dup === 'function' ? (fd) => n.dup(fd) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether passwords can be used (the addon is built and loads). */
