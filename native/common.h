@@ -22,15 +22,20 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 /* close(fd): the `close` both addons export for the descriptors they hand out. */
-static napi_value CloseFd(napi_env env, napi_callback_info info) {
+/* The one argument of a call taking a descriptor; on a missing or non-number one, throws TypeError "<usage>" and returns 0. */
+static int fd_arg(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {
   size_t argc = 1;
   napi_value argv[1];
-  int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "close(fd)");
-    return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
   }
-  close(fd);
+  return 1;
+}
+
+static napi_value CloseFd(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (fd_arg(env, info, "close(fd)", &fd)) close(fd);
   return NULL;
 }
 

@@ -129,14 +129,8 @@ static napi_value Connect(napi_env env, napi_callback_info info) {
 }
 
 static napi_value ConnectResult(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "connectResult(fd)");
-    return NULL;
-  }
+  int32_t fd;
+  if (!fd_arg(env, info, "connectResult(fd)", &fd)) return NULL;
   struct pollfd p = {.fd = fd, .events = POLLOUT};
   int r = poll(&p, 1, 0);
   int result;
@@ -154,13 +148,8 @@ static napi_value ConnectResult(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Dup(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "dup(fd)");
-    return NULL;
-  }
+  if (!fd_arg(env, info, "dup(fd)", &fd)) return NULL;
   int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (d < 0) return throw_errno(env, "dup", errno);
   napi_value out;
