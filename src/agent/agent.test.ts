@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { Agent, Serial } from './agent.js';
+import { Agent, Serial, STATUS_ACTIVE_MS, STATUS_IDLE_MS } from './agent.js';
 import { nullLogger } from './log.js';
 import { ensureDefaults, ensureNode } from './startup.js';
 import { Client } from '../datastore/client.js';
@@ -201,6 +201,32 @@ describe('Serial', () => {
       s.trigger();
       await s.idle();
       assert.deepEqual(order, ['queued before', 'run 1', 'run 2'], mode);
+    }
+  });
+});
+
+describe('agent: CalicoNodeStatus', () => {
+  it('looks every second while a CalicoNodeStatus asks about this node, every few seconds while none does', async () => {
+    const { agent, client } = await agentWithFakes();
+    try {
+      assert.equal(await agent.writeNodeStatuses(), STATUS_IDLE_MS, 'none at all');
+      const status = (name: string, node: string) => ({
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'CalicoNodeStatus',
+        metadata: { name },
+        spec: { node, classes: ['Agent'], updatePeriodSeconds: 1 },
+      });
+      await client.create(status('other', 'n2'));
+      assert.equal(await agent.writeNodeStatuses(), STATUS_IDLE_MS, 'one for another node');
+      const other = (await client.get({ kind: 'CalicoNodeStatus', name: 'other' })).status as { lastUpdated?: string } | undefined;
+      assert.equal(other?.lastUpdated ?? null, null, "another node's is left alone");
+      await client.create(status('mine', 'n1'));
+      assert.equal(await agent.writeNodeStatuses(), STATUS_ACTIVE_MS, 'one for this node');
+      const st = (await client.get({ kind: 'CalicoNodeStatus', name: 'mine' })).status as { lastUpdated?: string; agent?: { birdV4?: { state?: string } } };
+      assert.ok(st.lastUpdated, 'filled in');
+      assert.ok(STATUS_IDLE_MS > STATUS_ACTIVE_MS);
+    } finally {
+      await agent.stop();
     }
   });
 });

@@ -91,6 +91,11 @@ interface SpeakerIdentity {
  */
 export const DATAPLANE_CHECK_MS = 90_000;
 
+/** How often the status writer looks while a CalicoNodeStatus asks about this node (updatePeriodSeconds ≥ 1). */
+export const STATUS_ACTIVE_MS = 1000;
+/** How often it looks for one while none does: a new CalicoNodeStatus is filled in within this much. */
+export const STATUS_IDLE_MS = 5000;
+
 export class Agent extends EventEmitter {
   private speaker: Speaker | undefined;
   private speakerId: SpeakerIdentity | undefined;
@@ -174,20 +179,40 @@ export class Agent extends EventEmitter {
         if (!this.stopped) this.fail('datastore watch', e);
       }
     })();
-    this.statusTimer = setInterval(() => void this.writeNodeStatuses().catch((e) => this.fail('CalicoNodeStatus update', e)), 1000);
-    this.statusTimer.unref();
+    this.scheduleStatus(STATUS_ACTIVE_MS);
     // A full dataplane pass at least this often, even when nothing changed (drift repair).
     this.scheduleCheck();
   }
 
-  /** Refreshes the CalicoNodeStatus resources that ask about this node and are due. */
-  async writeNodeStatuses(): Promise<void> {
+  /** The status writer's next look, `ms` from now (an unref'd timer: it never keeps the process alive). */
+  private scheduleStatus(ms: number): void {
     if (this.stopped) return;
+    this.statusTimer = setTimeout(() => {
+      this.writeNodeStatuses().then(
+        (next) => this.scheduleStatus(next),
+        (e) => {
+          this.fail('CalicoNodeStatus update', e);
+          this.scheduleStatus(STATUS_ACTIVE_MS);
+        },
+      );
+    }, ms);
+    this.statusTimer.unref();
+  }
+
+  /**
+   * Refreshes the CalicoNodeStatus resources that ask about this node and are due. Returns when to look again:
+   * every second while one asks about this node (the shortest updatePeriodSeconds), every STATUS_IDLE_MS while
+   * none does — the list was an idle agent's most frequent read, for a resource most clusters never create.
+   */
+  async writeNodeStatuses(): Promise<number> {
+    if (this.stopped) return STATUS_IDLE_MS;
     const now = new Date(this.now());
     const all = (await this.opts.client.list('CalicoNodeStatus')).items;
+    let mine = 0;
     for (const r of all) {
       const spec = (r.spec ?? {}) as { node?: string; classes?: string[]; updatePeriodSeconds?: number };
       if (spec.node !== this.opts.nodeName) continue;
+      mine++;
       const last = (r.status as { lastUpdated?: string } | undefined)?.lastUpdated;
       if (!statusDue(spec, last, now)) continue;
       const peers = this.peerStatus();
@@ -214,6 +239,7 @@ export class Agent extends EventEmitter {
         if ((e as { code?: string }).code !== 'UPDATE_CONFLICT') throw e;
       }
     }
+    return mine > 0 ? STATUS_ACTIVE_MS : STATUS_IDLE_MS;
   }
 
   /** Re-reads configuration now (SIGHUP). */
@@ -553,7 +579,7 @@ export class Agent extends EventEmitter {
     this.stopped = true;
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
     if (this.readyTimer) clearTimeout(this.readyTimer);
-    if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.checkTimer) clearTimeout(this.checkTimer);
     this.watcher?.close();
