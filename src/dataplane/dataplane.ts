@@ -114,8 +114,8 @@ export class Dataplane {
     const t0 = this.now();
     // What passes remember instead of re-reading is checked again at least every 90 s, so a change
     // made behind tortie's back (ip_forward reset, the nft table edited, a route deleted) is repaired.
-    const opts: ApplyOptions = { ...given, resync: given.resync || t0 - this.lastFullCheck >= FULL_CHECK_MS };
-    if (opts.resync) this.lastFullCheck = t0;
+    const resync = given.resync === true || t0 - this.lastFullCheck >= FULL_CHECK_MS;
+    if (resync) this.lastFullCheck = t0;
 
     // Only routes changed since a clean pass (the common case: a route learned or withdrawn
     // somewhere in the cluster): program the difference without listing anything — and when the
@@ -125,7 +125,7 @@ export class Dataplane {
     const hint = given.routes;
     // (An IPv6 route may turn IPv6 forwarding on: such a change takes the whole comparison below.)
     const useHint = hint !== undefined && !hasIpv6Key(hint);
-    if (!opts.resync && settled && useHint) {
+    if (!resync && settled && useHint) {
       const run = this.newRun();
       const routes = await updateRouteChanges(run, hint, settled.routes, settled.links);
       if (routes) {
@@ -135,7 +135,7 @@ export class Dataplane {
       this.log('debug', 'route-only pass could not finish: running a full pass', { errors: run.report.errors });
     }
     const rest = restOf(plan);
-    if (!opts.resync && settled && !useHint && settled.rest === rest) {
+    if (!resync && settled && !useHint && settled.rest === rest) {
       const run = this.newRun();
       const routes = await updateRoutes(run, plan.routes, settled.routes, settled.links);
       if (routes) {
@@ -147,7 +147,7 @@ export class Dataplane {
 
     const run = this.newRun();
     const nl = run.netlink;
-    await this.sysctls(run, plan, opts.resync ?? false);
+    await this.sysctls(run, plan, resync);
 
     let routes: Map<string, Route> | undefined;
     let linkNames: Set<string> | undefined;
@@ -167,7 +167,7 @@ export class Dataplane {
       }
     }
 
-    await this.nat(run, plan.nat, opts.resync ?? false);
+    await this.nat(run, plan.nat, resync);
 
     // A pass without a single issue is one a route-only pass may start from: every planned route
     // is in the kernel, none was skipped for a conflict, the devices and NAT are as planned.

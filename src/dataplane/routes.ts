@@ -74,6 +74,18 @@ function kernelRouteOf(r: KernelRoute): Route | string {
   return k;
 }
 
+/** The slot key of our route to `dst` in any spelling, or undefined when it does not parse; cached like kernelRouteOf. */
+const slotKeys = new Map<string, string | undefined>();
+
+function slotKeyOf(dst: string): string | undefined {
+  if (slotKeys.has(dst)) return slotKeys.get(dst);
+  const p = Prefix.tryParse(dst);
+  const key = p ? keyOfDst(p.toString()) : undefined;
+  if (slotKeys.size >= KERNEL_ROUTES_MAX) slotKeys.clear();
+  slotKeys.set(dst, key);
+  return key;
+}
+
 /** Same forwarding: the kernel fills in `dev` for a gateway route, so it only counts when we asked for one. */
 function sameRoute(want: Route, have: Route): boolean {
   return (
@@ -193,8 +205,8 @@ export async function updateRouteChanges(
   // What is in place for the named destinations (a destination that does not parse was never programmed).
   const actual: Route[] = [];
   for (const dst of changes.keys()) {
-    const p = Prefix.tryParse(dst);
-    const have = p && before.get(keyOfDst(p.toString()));
+    const key = slotKeyOf(dst);
+    const have = key !== undefined ? before.get(key) : undefined;
     if (have) actual.push(have);
   }
   const d = diffByKey(desired, actual, keyOf, keyOf, sameRoute);
