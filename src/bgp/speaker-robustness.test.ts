@@ -43,3 +43,44 @@ describe('speaker: attributes too large for a message', () => {
     }
   });
 });
+
+describe('speaker: UPDATEs that leave nothing to send', () => {
+  it('schedule no tick of their own, and attribute sets are still collected in batches', async () => {
+    // b hears a's routes over iBGP and advertises nothing back (iBGP-learned routes do not go to iBGP peers),
+    // like a reflector client hearing each route from its reflectors.
+    const a = new Speaker({ routerId: '10.0.0.1', asNumber: 65001, listen: { address: '127.0.0.43', port: 0 } });
+    const b = new Speaker({ routerId: '10.0.0.2', asNumber: 65001, listen: { address: '127.0.0.44', port: 0 } });
+    speakers.push(a, b);
+    const aPort = (await a.start())!;
+    const bPort = (await b.start())!;
+    a.setPeers([{ address: '127.0.0.44', port: bPort, asNumber: 65001, localAddress: '127.0.0.43' }]);
+    b.setPeers([{ address: '127.0.0.43', port: aPort, asNumber: 65001, localAddress: '127.0.0.44', passive: true }]);
+    await until(() => a.status()[0]?.state === 'Established' && b.status()[0]?.state === 'Established');
+    await new Promise((r) => setTimeout(r, 50)); // End-of-RIB both ways
+    const internals = b as unknown as { scheduleTick(): void };
+    const tick = internals.scheduleTick.bind(b);
+    let ticks = 0;
+    internals.scheduleTick = () => {
+      ticks++;
+      tick();
+    };
+    let most = 0;
+    // 300 routes, each with an attribute set of its own, one UPDATE at a time; then each withdrawn again.
+    const routes: { prefix: string; communities: string[] }[] = [];
+    for (let i = 0; i < 300; i++) {
+      routes.push({ prefix: `10.250.${i >> 2}.${(i & 3) * 64}/26`, communities: [`65001:${i}`] });
+      a.setOriginated(routes);
+      await until(() => b.routes().length === i + 1);
+      most = Math.max(most, b.rib.collectable);
+    }
+    for (let i = 299; i >= 0; i--) {
+      routes.pop();
+      a.setOriginated(routes);
+      await until(() => b.routes().length === i);
+      most = Math.max(most, b.rib.collectable);
+    }
+    assert.ok(ticks <= 5, `${ticks} ticks for 600 UPDATEs`);
+    assert.ok(most <= 256, `at most ${most} dead attribute sets waited`);
+    assert.ok(b.rib.collectable < 256);
+  });
+});

@@ -179,6 +179,8 @@ interface PeerEntry {
 }
 
 const DEFAULT_HOLD = 90;
+/** Dead attribute sets that make a received UPDATE schedule a collection of its own (otherwise the next tick collects). */
+const COLLECT_BATCH = 256;
 
 const defaultDeps: SpeakerDeps = {
   connect: (o) =>
@@ -752,8 +754,19 @@ export class Speaker extends EventEmitter {
         if (r.teardown) return this.maxPrefixReached(entry, 'ipv6');
       }
     }
-    this.scheduleKick();
-    this.scheduleCollect();
+    // A reflector client hears every route twice and sends none of them back: most UPDATEs leave nothing to send,
+    // and the tick that would find that out was a wake-up of its own per UPDATE. Attribute sets are collected
+    // in batches (a few hundred dead sets at most wait), or with the next tick that runs anyway.
+    if (this.anyWork()) this.scheduleKick();
+    if (this.rib.collectable >= COLLECT_BATCH) this.scheduleCollect();
+    else if (this.tickScheduled) this.collectDue = true;
+  }
+
+  /** Whether an established session has something to send (the tick would kick it). */
+  private anyWork(): boolean {
+    if (this.deferring) return false;
+    for (const e of this.peers.values()) if (e.session.state === 'Established' && this.hasWork(e)) return true;
+    return false;
   }
 
   private staleDone(entry: PeerEntry): void {

@@ -252,6 +252,11 @@ export class AttrTable {
     return this.sets[set.id] === set ? (this.refs[set.id] as number) : 0;
   }
 
+  /** Sets that may be free at the next collect (an upper bound: some may have been retained again since). */
+  get collectable(): number {
+    return this.zero.length;
+  }
+
   /** Frees every set whose count is 0. Returns how many were freed. */
   collect(): number {
     let freed = 0;

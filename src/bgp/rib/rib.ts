@@ -347,6 +347,11 @@ export class Rib {
     return this.attrs.collect();
   }
 
+  /** What a `collect()` now could free at most (attribute sets whose count dropped to 0 since the last one). */
+  get collectable(): number {
+    return this.attrs.collectable;
+  }
+
   private stateOf(index: number): PeerState {
     const s = this.state.get(index);
     if (s === undefined) throw new RibError('UNKNOWN_PEER', `no peer with index ${index}`);
