@@ -15,16 +15,23 @@ afterEach(async () => {
   for (const s of speakers.splice(0)) await s.close();
 });
 
+/** Two speakers on loopback peering with each other (b passive), started and configured. */
+async function pair(o: { addresses: [string, string]; asNumbers: [number, number] }): Promise<[Speaker, Speaker]> {
+  const [aAddr, bAddr] = o.addresses;
+  const [aAs, bAs] = o.asNumbers;
+  const a = new Speaker({ routerId: '10.0.0.1', asNumber: aAs, listen: { address: aAddr, port: 0 } });
+  const b = new Speaker({ routerId: '10.0.0.2', asNumber: bAs, listen: { address: bAddr, port: 0 } });
+  speakers.push(a, b);
+  const aPort = (await a.start())!;
+  const bPort = (await b.start())!;
+  a.setPeers([{ address: bAddr, port: bPort, asNumber: bAs, localAddress: aAddr }]);
+  b.setPeers([{ address: aAddr, port: aPort, asNumber: aAs, localAddress: bAddr, passive: true }]);
+  return [a, b];
+}
 
 describe('speaker: attributes too large for a message', () => {
   it('withdraws the route at the peer instead of throwing; other routes still go out', async () => {
-    const a = new Speaker({ routerId: '10.0.0.1', asNumber: 65001, listen: { address: '127.0.0.41', port: 0 } });
-    const b = new Speaker({ routerId: '10.0.0.2', asNumber: 65002, listen: { address: '127.0.0.42', port: 0 } });
-    speakers.push(a, b);
-    const aPort = (await a.start())!;
-    const bPort = (await b.start())!;
-    a.setPeers([{ address: '127.0.0.42', port: bPort, asNumber: 65002, localAddress: '127.0.0.41' }]);
-    b.setPeers([{ address: '127.0.0.41', port: aPort, asNumber: 65001, localAddress: '127.0.0.42', passive: true }]);
+    const [a, b] = await pair({ addresses: ['127.0.0.41', '127.0.0.42'], asNumbers: [65001, 65002] });
     const escaped: unknown[] = [];
     const onError = (e: unknown) => escaped.push(e);
     process.setUncaughtExceptionCaptureCallback(onError);
@@ -48,13 +55,7 @@ describe('speaker: UPDATEs that leave nothing to send', () => {
   it('schedule no tick of their own, and attribute sets are still collected in batches', async () => {
     // b hears a's routes over iBGP and advertises nothing back (iBGP-learned routes do not go to iBGP peers),
     // like a reflector client hearing each route from its reflectors.
-    const a = new Speaker({ routerId: '10.0.0.1', asNumber: 65001, listen: { address: '127.0.0.43', port: 0 } });
-    const b = new Speaker({ routerId: '10.0.0.2', asNumber: 65001, listen: { address: '127.0.0.44', port: 0 } });
-    speakers.push(a, b);
-    const aPort = (await a.start())!;
-    const bPort = (await b.start())!;
-    a.setPeers([{ address: '127.0.0.44', port: bPort, asNumber: 65001, localAddress: '127.0.0.43' }]);
-    b.setPeers([{ address: '127.0.0.43', port: aPort, asNumber: 65001, localAddress: '127.0.0.44', passive: true }]);
+    const [a, b] = await pair({ addresses: ['127.0.0.43', '127.0.0.44'], asNumbers: [65001, 65001] });
     await until(() => a.status()[0]?.state === 'Established' && b.status()[0]?.state === 'Established');
     await new Promise((r) => setTimeout(r, 50)); // End-of-RIB both ways
     const internals = b as unknown as { scheduleTick(): void };
