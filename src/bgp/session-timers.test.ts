@@ -72,12 +72,14 @@ class Clock {
   }
 }
 
-function established(pending: Buffer[] = []) {
+function established(pending: Buffer[] = [], wall?: { offset: number }) {
   const clock = new Clock();
   const sockets: FakeSocket[] = [];
   const downs: string[] = [];
   const deps: SessionDeps = {
     ...clock.deps,
+    // With a wall clock of its own: now() is that (it may be stepped), the timers run on elapsed().
+    ...(wall ? { now: () => clock.now + wall.offset, elapsed: () => clock.now } : {}),
     connect: () => {
       const s = new FakeSocket(PEER, US);
       sockets.push(s);
@@ -153,5 +155,19 @@ describe('session timers with refreshTimer (fake clock)', () => {
     clock.advance(7000);
     assert.equal(keepalivesSent(socket), before + 2, 'KEEPALIVE at 7 s');
     assert.equal(clock.refreshed - refreshed, 1, 'then refreshed as usual');
+  });
+
+  it('runs the lazy restarts on elapsed(), not on a wall clock that is stepped back or forward', () => {
+    for (const step of [-3_600_000, 3_600_000]) {
+      const wall = { offset: 0 };
+      const { clock, socket, downs } = established([], wall);
+      clock.advance(5000);
+      socket.emit('data', KEEPALIVE); // the last message: the hold timer now expires at 14 s
+      wall.offset = step; // the wall clock is stepped an hour
+      clock.advance(13_999);
+      assert.deepEqual(downs, [], `step ${step}: not before 14 s`);
+      clock.advance(14_000);
+      assert.deepEqual(downs, ['holdTimerExpired 4/0'], `step ${step}: at 14 s`);
+    }
   });
 });

@@ -66,6 +66,12 @@ export interface SessionDeps {
    */
   refreshTimer?(handle: unknown): void;
   now(): number;
+  /**
+   * Optional: a monotonic clock (ms) on which the timers run, for the lazy restarts above; `now()` otherwise.
+   * Real timers need it: `now()` is the wall clock (for timestamps), and a wall clock stepped back or forward
+   * would make a hold timer expire late or early.
+   */
+  elapsed?(): number;
   log?(level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>): void;
 }
 
@@ -337,7 +343,7 @@ export class Session {
     const refresh = this.deps.refreshTimer;
     if (old !== undefined && old.ms === ms && refresh) {
       // Same timer, same duration: the handle (and what it runs) stays.
-      if (!old.fired) old.restartedAt = this.deps.now();
+      if (!old.fired) old.restartedAt = this.timerClock();
       else if (old.remainder) {
         old.h = this.deps.setTimer(() => this.timerFired(conn, timer, old), ms);
         old.remainder = false;
@@ -354,11 +360,15 @@ export class Session {
     conn.timers.set(timer, entry);
   }
 
+  private timerClock(): number {
+    return this.deps.elapsed ? this.deps.elapsed() : this.deps.now();
+  }
+
   private timerFired(conn: Conn, timer: TimerName, entry: TimerEntry): void {
     if (conn.timers.get(timer) !== entry) return; // cleared or replaced meanwhile
     if (entry.restartedAt !== undefined) {
       // Restarted while it ran: it expires `ms` after the last restart, not now.
-      const left = entry.restartedAt + entry.ms - this.deps.now();
+      const left = entry.restartedAt + entry.ms - this.timerClock();
       entry.restartedAt = undefined;
       if (left > 0) {
         entry.h = this.deps.setTimer(() => this.timerFired(conn, timer, entry), left);

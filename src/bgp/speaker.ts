@@ -195,6 +195,7 @@ const defaultDeps: SpeakerDeps = {
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   refreshTimer: (h) => void (h as NodeJS.Timeout).refresh(),
   now: () => Date.now(),
+  elapsed: () => performance.now(),
   interfaceSubnet: (address) => {
     for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.address === address && a.cidr) return a.cidr;
     return undefined;
@@ -260,6 +261,8 @@ export class Speaker extends EventEmitter {
     // Re-arming works on the handles the default setTimer makes: deps with timers of their own (fake clocks)
     // re-arm only through a refreshTimer of their own, else by clearing and setting.
     if (options.deps?.setTimer && !options.deps.refreshTimer) delete this.deps.refreshTimer;
+    // Likewise their clock: timers of their own run on their own now(), not on the real monotonic clock.
+    if (options.deps?.setTimer && !options.deps.elapsed) delete this.deps.elapsed;
     const ribOpts: ConstructorParameters<typeof Rib>[0] = {
       localAs: options.asNumber,
       routerId: options.routerId,
