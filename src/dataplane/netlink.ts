@@ -593,13 +593,18 @@ export class KernelNetlink implements Netlink {
    * promise, and the operation's text (for errors) is only built when something fails.
    */
   private route(route: Route, type: number, flags: number, verb: string): Promise<void> {
-    const del = type === RTM_DELROUTE;
-    const cached = !del && route.dev ? this.indexByName.get(route.dev) : undefined;
-    if (!del && route.dev && cached === undefined) return this.routeSlow(route, type, flags, verb);
+    if (type === RTM_DELROUTE || !route.dev) return this.sendRoute(route, type, flags, verb, undefined);
+    const oif = this.indexByName.get(route.dev);
+    if (oif !== undefined) return this.sendRoute(route, type, flags, verb, oif);
+    // The device's index must be asked for first.
+    return this.indexOf(route.dev, `route ${verb} ${describeRoute(route)}`).then((i) => this.sendRoute(route, type, flags, verb, i));
+  }
+
+  private sendRoute(route: Route, type: number, flags: number, verb: string, oif: number | undefined): Promise<void> {
     const describe = (): string => `route ${verb} ${describeRoute(route)}`;
     let msg: Buffer;
     try {
-      msg = this.routeMessage(route, del, cached);
+      msg = this.routeMessage(route, type === RTM_DELROUTE, oif);
     } catch (e) {
       const op = describe();
       return Promise.reject(e instanceof DataplaneError ? new DataplaneError(e.code, op, `${op}: ${e.message}`) : wrap(op, e));
@@ -609,12 +614,6 @@ export class KernelNetlink implements Netlink {
       return Promise.reject(new DataplaneError('CLOSED', op, `${op}: netlink port is closed`));
     }
     return this.syncAcked(type, flags, msg, describe) ?? this.acked(type, flags, msg.subarray(NLMSG_HDRLEN), describe());
-  }
-
-  /** `route` when the device's index must be asked for first. */
-  private async routeSlow(route: Route, type: number, flags: number, verb: string): Promise<void> {
-    await this.indexOf(route.dev!, `route ${verb} ${describeRoute(route)}`);
-    return this.route(route, type, flags, verb);
   }
 
   addRoute(route: Route): Promise<void> {
