@@ -131,8 +131,8 @@ export class Agent extends EventEmitter {
   private readonly ipamStore: IpamStore;
   /** Decoded blocks kept between re-reads (snapshot.ts). */
   private readonly blockViews = new BlockViews();
-  /** The peers last handed to the speaker, by key: as JSON, and as JSON without their policies. */
-  private appliedPeers = new Map<string, { json: string; bare: string }>();
+  /** The peers last handed to the speaker, by key, with their JSON. */
+  private appliedPeers = new Map<string, { json: string; peer: PlannedPeer }>();
   private lastReconfiguredAt: number;
 
   constructor(readonly opts: AgentOptions) {
@@ -378,14 +378,15 @@ export class Agent extends EventEmitter {
       this.opts.log('info', 'keeping removed peers until the new peers have delivered their routes', { lingering: res.lingering, waitingFor: res.waitingFor });
     }
     const before = this.appliedPeers;
-    // (An origin's export policies change with every block it gains or loses: the comparison without them
-    // says whether anything else did, without parsing the JSON again.)
-    this.appliedPeers = new Map(res.peers.map((p) => [peerKeyOf(p), { json: JSON.stringify(p), bare: JSON.stringify({ ...p, import: undefined, export: undefined }) }]));
+    this.appliedPeers = new Map(res.peers.map((p) => [peerKeyOf(p), { json: JSON.stringify(p), peer: p }]));
+    // (An origin's export policies change with every block it gains or loses: whether anything else changed is
+    // the same comparison without them, made from the peers kept, not by parsing their JSON again.)
+    const bare = (p: PlannedPeer) => JSON.stringify({ ...p, import: undefined, export: undefined });
     for (const [k, now] of this.appliedPeers) {
       const old = before.get(k);
       if (old === undefined) this.opts.log('info', `BGP peer ${k} configured`, { peer: k });
       else if (old.json !== now.json) {
-        if (old.bare === now.bare) this.opts.log('debug', `BGP peer ${k}: policies updated in place`, { peer: k });
+        if (bare(old.peer) === bare(now.peer)) this.opts.log('debug', `BGP peer ${k}: policies updated in place`, { peer: k });
         else this.opts.log('info', `BGP peer ${k} reconfigured: its session restarts`, { peer: k, before: JSON.parse(old.json), after: JSON.parse(now.json) });
       }
     }
