@@ -21,6 +21,15 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
+/* One exported function of an addon's module table (see export_methods). */
+#define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+
+/* Defines the module's functions on `exports` and returns it: each addon's Init. */
+static napi_value export_methods(napi_env env, napi_value exports, const napi_property_descriptor *props, size_t n) {
+  napi_define_properties(env, exports, n, props);
+  return exports;
+}
+
 /* close(fd): the `close` both addons export for the descriptors they hand out. */
 /* The one argument of a call taking a descriptor; on a missing or non-number one, throws TypeError "<usage>" and returns 0. */
 static int fd_arg(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {

@@ -98,13 +98,8 @@ static napi_value Request(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
-      {"request", NULL, Request, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  return exports;
+  const napi_property_descriptor props[] = {METHOD("open", Open), METHOD("request", Request), METHOD("close", CloseFd)};
+  return export_methods(env, exports, props, sizeof props / sizeof props[0]);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -158,15 +158,10 @@ static napi_value Dup(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"setKey", NULL, SetKey, NULL, NULL, NULL, napi_default, NULL},
-      {"connect", NULL, Connect, NULL, NULL, NULL, napi_default, NULL},
-      {"connectResult", NULL, ConnectResult, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
-      {"dup", NULL, Dup, NULL, NULL, NULL, napi_default, NULL},
+  const napi_property_descriptor props[] = {
+      METHOD("setKey", SetKey), METHOD("connect", Connect), METHOD("connectResult", ConnectResult), METHOD("close", CloseFd), METHOD("dup", Dup),
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  return exports;
+  return export_methods(env, exports, props, sizeof props / sizeof props[0]);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
