@@ -12,9 +12,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { encodeOpen } from '../src/bgp/wire/index.js';
+import { tortieNodeFlags } from '../src/lab/node-flags.js';
 import { cleanupAll, IP_BIN } from '../test/helpers/netns.js';
 
 export const MSG_OPEN = 1;
@@ -438,12 +438,7 @@ export class ForeignCpu {
 }
 
 /** The V8 flags `bin/tortie.js` starts node with (its shebang), so the benchmarks run tortie as users do. */
-export function tortieBinNodeFlags(): string[] {
-  const first = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'tortie.js'), 'utf8').split('\n')[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  if (!m) throw new Error(`bin/tortie.js: unexpected first line ${JSON.stringify(first)}`);
-  return m[1]!.trim().split(/\s+/).filter(Boolean);
-}
+export const tortieBinNodeFlags = (): string[] => tortieNodeFlags();
 
 /**
  * Runs a bench's `main`, then `cleanup` (namespaces, processes) whatever happens. Daemons are spawned

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { queryAgent } from '../agent/status-client.js';
 import type { AgentStatus } from '../agent/status-types.js';
 import { IP, Prefix } from '../net/index.js';
+import { tortieNodeFlags } from './node-flags.js';
 import { etcdArgv, etcdEndpoint, waitEtcd } from './etcd.js';
 import { routerSessions, routerSockets, startRouter } from './routers.js';
 import { datastoreEnv, IP_BIN, isAlive, newState, teardown, writeState, type LabState, type StateNode, type StateProcess } from './state.js';
@@ -200,10 +201,11 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
   check();
 
   const agent = join(PACKAGE_ROOT, 'bin', 'tortie.js');
+  const nodeFlags = tortieNodeFlags(agent);
   for (const h of topo.hosts) {
     const n = st.nodes.find((x) => x.name === h.name)!;
     const seg = topo.segments.find((s) => s.name === h.segment)!;
-    const argv = [process.execPath, '--max-semi-space-size=2', agent, 'node', 'run', '--name', h.name, '--run-dir', n.runDir!, '--state-dir', n.stateDir!];
+    const argv = [process.execPath, ...nodeFlags, agent, 'node', 'run', '--name', h.name, '--run-dir', n.runDir!, '--state-dir', n.stateDir!];
     argv.push('--metrics-port', '0', '--ip', `${h.address}/${seg.prefixLength}`, ...(h.as !== undefined ? ['--as', String(h.as)] : []));
     record(spawnDetached(n.netns, argv, n.log!, `agent ${h.name}`, { ...process.env, ...env, ...topo.agentEnv }));
   }
