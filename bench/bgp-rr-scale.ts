@@ -31,7 +31,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createVethPair, run, skipReason, IP_BIN, type Netns } from '../test/helpers/netns.js';
-import { tortieBinNodeFlags, ForeignCpu, JsonProc, arg, bundle, gitRev, procCpuSplit, waitQuiet, installSignalCleanup, intToIp4, ip4ToInt, machine, median, procCpuSeconds, procMemory, round, sleep, runBench } from './common.js';
+import { ForeignCpu, JsonProc, arg, bundle, gitRev, procCpuSplit, waitQuiet, installSignalCleanup, intToIp4, ip4ToInt, machine, median, procCpuSeconds, procMemory, round, sleep, runBench } from './common.js';
+import { tortieNodeFlags } from '../src/lab/node-flags.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import { rrTables } from './report.js';
 
@@ -55,7 +56,7 @@ const profile = arg('profile') === 'true';
 const quietWaitMs = Number(arg('quiet-wait', '120')) * 1000;
 const retries = Number(arg('retries', '3'));
 // bin/tortie.js's own flags unless --tortie-node-flags replaces them ("" for node's defaults).
-const tortieFlags = (arg('tortie-node-flags') ?? tortieBinNodeFlags().join(' ')).split(' ').filter(Boolean);
+const tortieFlags = (arg('tortie-node-flags') ?? tortieNodeFlags().join(' ')).split(' ').filter(Boolean);
 const date = new Date().toISOString().slice(0, 10);
 const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-rr-scale.json`))!;
 

@@ -14,7 +14,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { encodeOpen } from '../src/bgp/wire/index.js';
-import { tortieNodeFlags } from '../src/lab/node-flags.js';
 import { cleanupAll, IP_BIN } from '../test/helpers/netns.js';
 
 export const MSG_OPEN = 1;
@@ -437,8 +436,6 @@ export class ForeignCpu {
   }
 }
 
-/** The V8 flags `bin/tortie.js` starts node with (its shebang), so the benchmarks run tortie as users do. */
-export const tortieBinNodeFlags = (): string[] => tortieNodeFlags();
 
 /**
  * Runs a bench's `main`, then `cleanup` (namespaces, processes) whatever happens. Daemons are spawned

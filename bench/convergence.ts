@@ -64,7 +64,8 @@ import { Ipam } from '../src/ipam/ipam.js';
 import { Prefix } from '../src/net/index.js';
 import { BINARIES, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createSegment, makeTempDir, run, skipReason, IP_BIN, type Netns, type TrackedProcess } from '../test/helpers/netns.js';
-import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuPrecise, procMemory, round, sleep, tortieBinNodeFlags, runBench } from './common.js';
+import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuPrecise, procMemory, round, sleep, runBench } from './common.js';
+import { tortieNodeFlags } from '../src/lab/node-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -86,7 +87,7 @@ const setupTimeoutMs = Number(arg('setup-timeout', '180')) * 1000;
 const date = new Date().toISOString().slice(0, 10);
 const outFile = arg('out', join(ROOT, 'bench', 'results', `${date}-convergence.json`))!;
 /** CONV_NODE_FLAGS replaces bin/tortie.js's node flags for the agents (experiments; recorded in the results). */
-const tortieFlags = process.env.CONV_NODE_FLAGS !== undefined ? process.env.CONV_NODE_FLAGS.split(/\s+/).filter(Boolean) : tortieBinNodeFlags();
+const tortieFlags = process.env.CONV_NODE_FLAGS !== undefined ? process.env.CONV_NODE_FLAGS.split(/\s+/).filter(Boolean) : tortieNodeFlags();
 /** CONV_CPU_PROF=<dir>: every agent writes a V8 CPU profile to <dir>/<host>/ (diagnosis, not measurement). */
 const profFlags = (h: { name: string }): string[] =>
   process.env.CONV_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.CONV_CPU_PROF, h.name)}`] : [];

@@ -20,12 +20,11 @@
  * point leaves nothing `teardown` does not know about. On failure `buildLab` tears down itself.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { queryAgent } from '../agent/status-client.js';
 import type { AgentStatus } from '../agent/status-types.js';
 import { IP, Prefix } from '../net/index.js';
-import { tortieNodeFlags } from './node-flags.js';
+import { PACKAGE_ROOT, TORTIE_BIN, tortieNodeFlags } from './node-flags.js';
 import { etcdArgv, etcdEndpoint, waitEtcd } from './etcd.js';
 import { routerSessions, routerSockets, startRouter } from './routers.js';
 import { datastoreEnv, IP_BIN, isAlive, newState, teardown, writeState, type LabState, type StateNode, type StateProcess } from './state.js';
@@ -33,7 +32,7 @@ import { addBridge, addNamespace, attach, ipn, LabError, neighbourTableWarning, 
 import { ETCD_NODE, type Topology } from './topology.js';
 
 /** The repository (or installed package) root: src/lab/ and dist/lab/ are both two levels down. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { PACKAGE_ROOT };
 /** A unix socket path must fit in sockaddr_un (108 bytes with the terminating NUL). */
 const MAX_SOCKET_PATH = 107;
 
@@ -200,8 +199,8 @@ async function build(o: BuildOptions, st: LabState): Promise<void> {
   if (topo.resources.trim()) await o.apply(topo.resources, env, applyNs);
   check();
 
-  const agent = join(PACKAGE_ROOT, 'bin', 'tortie.js');
-  const nodeFlags = tortieNodeFlags(agent);
+  const agent = TORTIE_BIN;
+  const nodeFlags = tortieNodeFlags();
   for (const h of topo.hosts) {
     const n = st.nodes.find((x) => x.name === h.name)!;
     const seg = topo.segments.find((s) => s.name === h.segment)!;

@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** bin/tortie.js of this package (dist/lab/ and src/lab/ are both two levels below the root). */
-export const TORTIE_BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'bin', 'tortie.js');
+/** This package's root directory (dist/lab/ and src/lab/ are both two levels below it). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** bin/tortie.js of this package. */
+export const TORTIE_BIN = join(PACKAGE_ROOT, 'bin', 'tortie.js');
 
 /** The flags of a `#!/usr/bin/env -S node …` first line; throws on any other first line. */
 export function shebangNodeFlags(text: string, file = TORTIE_BIN): string[] {
