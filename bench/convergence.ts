@@ -16,19 +16,25 @@
  * Daemon CPU is counted over the measured triggers only.
  *
  * Hosts: one namespace each on one bridge (10.210.0.<i+1>/24, eth0), AS 64512, pool 10.240.0.0/16 with /26
- * blocks, no encapsulation, natOutgoing off. Before the measurement every host owns one block (tortie: 64
- * addresses assigned through IPAM = one full block per host; BIRD: one static blackhole per host), so every
- * kernel table holds the other N−1 blocks and every RIB N routes, as in a running cluster.
+ * blocks, no encapsulation, natOutgoing off. Before the measurement every host owns one full block (64
+ * addresses assigned through IPAM; BIRD: its static blackhole), so every kernel table holds the other N−1
+ * blocks and every RIB N routes, as in a running cluster.
  *
- * Trigger ("a pod whose address needs a new block"):
- *  - tortie: `ipam.autoAssign({num4: 1, hostname: H})` in this process on the shared SQLite datastore — H's block
- *    is full, so IPAM claims a new block (affinity pending → block → affinity confirmed → address). t0 = just
- *    before the call. The agents see the writes through their datastore watch, H's agent originates the block,
- *    the others program it. Withdrawal afterwards: the address released and the block affinity released.
- *  - BIRD: H's bird_aggr.cfg gets `route <block> blackhole;` in its static protocol plus the block's rule in
- *    calico_aggr() (what confd renders), then `birdc configure`. t0 = just before birdc is spawned. Calico's real
- *    path adds confd noticing the change, rendering the templates and `bird -p -c` before the reload (not
- *    measured here: BIRD gets the head start). Withdrawal: the route removed again, `birdc configure`.
+ * Trigger ("a pod whose address needs a new block"), the same datastore work for both targets: the CNI
+ * plugin's `ipam.autoAssign({num4: 1, hostname: H})` in this process on a SQLite datastore — H's block is full,
+ * so IPAM claims a new block (affinity pending → block → affinity confirmed → address). t0 = just before the
+ * call. Then:
+ *  - tortie: the agents see the writes through their datastore watch, H's agent originates the block, the others
+ *    program it.
+ *  - BIRD: what confd does in Calico — once H's block affinity is confirmed (a pending one counts as absent),
+ *    H's bird_aggr.cfg gets `route <block> blackhole;` plus the block's rule in calico_aggr(), then
+ *    `birdc configure`. "confd" is a hook on the datastore's writes, so the reload starts the moment the
+ *    affinity commits, while IPAM goes on to assign the address; Calico's watch latency, template rendering and
+ *    `bird -p -c` are not measured (BIRD keeps that head start).
+ *    (Until 2026-11-22 BIRD's t0 was the `birdc configure` call itself, without the IPAM writes a pod's
+ *    creation makes in Calico too; results files before that measured BIRD that way.)
+ * Withdrawal afterwards: the address released and the block affinity released (BIRD: reloaded when the
+ * affinity key is deleted).
  *
  * Measured: one `ip -ts monitor route` per host namespace, started before the daemons. iproute2 stamps each
  * netlink message with the wall clock when it reads it (µs resolution); t0 is this process's wall clock (same
@@ -62,9 +68,11 @@ import { Client } from '../src/datastore/client.js';
 import { SqliteBackend } from '../src/datastore/sqlite.js';
 import { Ipam } from '../src/ipam/ipam.js';
 import { Prefix } from '../src/net/index.js';
+import type { KVBackend, TxnOp } from '../src/datastore/kv.js';
+import { parseAffinityKey } from '../src/ipam/store.js';
 import { BINARIES, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createSegment, makeTempDir, run, skipReason, IP_BIN, type Netns, type TrackedProcess } from '../test/helpers/netns.js';
-import { ForeignCpu, arg, gitRev, installSignalCleanup, intToIp4, ip4ToInt, machine, now, procCpuPrecise, procMemory, round, sleep, runBench } from './common.js';
+import { ForeignCpu, arg, gitRev, installSignalCleanup, machine, now, procCpuPrecise, procMemory, round, sleep, runBench } from './common.js';
 import { tortieNodeFlags } from '../src/lab/node-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -98,10 +106,6 @@ function log(s: string): void {
 
 const hostIp = (i: number) => `${NET}.${i + 1}`;
 const name = (i: number) => `h${i}`;
-/** Pre-populated block of host i (BIRD; tortie's IPAM picks its own). Triggers use blocks from index 512 on. */
-function blockCidr(index: number): string {
-  return `${intToIp4(ip4ToInt(POOL.split('/')[0]!) + index * 64)}/26`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Route monitors: `ip -ts monitor route` per namespace
@@ -203,6 +207,47 @@ interface Driver {
   stop(): Promise<void>;
 }
 
+/**
+ * The cluster's datastore as both targets start from: the pool, the BGP configuration, a Node per host (the
+ * reflectors labelled, with the cluster id) and the reflector peering; then one full block per host through
+ * IPAM, so every kernel holds the other N−1 blocks and a trigger's address needs a new block. (BIRD's hosts
+ * do not read it: for them it is the CNI plugin's IPAM, whose writes "confd" watches — see birdDriver.)
+ */
+async function seedDatastore(c: Client, ipam: Ipam, hosts: Host[], topo: Topology): Promise<void> {
+  await c.create({ apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'bench' }, spec: { cidr: POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, nodeSelector: 'all()' } });
+  await c.create({ apiVersion: API_VERSION, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { logSeverityScreen: 'Info', nodeToNodeMeshEnabled: topo === 'mesh', asNumber: ASN } });
+  for (const h of hosts) {
+    const rr = topo === 'rr' && h.i < 2;
+    await c.create({
+      apiVersion: API_VERSION,
+      kind: 'Node',
+      metadata: { name: h.name, ...(rr ? { labels: { 'route-reflector': 'true' } } : {}) },
+      spec: { bgp: { ipv4Address: `${h.ip}/24`, ...(rr ? { routeReflectorClusterID: CLUSTER_ID } : {}) } },
+    });
+  }
+  if (topo === 'rr') {
+    await c.create({ apiVersion: API_VERSION, kind: 'BGPPeer', metadata: { name: 'peer-with-route-reflectors' }, spec: { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" } });
+  }
+  for (const h of hosts) {
+    const r = await ipam.autoAssign({ num4: 64, hostname: h.name, handle: `pre-${h.name}`, attrs: { node: h.name } });
+    if (r.v4.ips.length !== 64) throw new Error(`pre-population of ${h.name}: ${r.v4.ips.length} addresses`);
+  }
+}
+
+/** "A pod whose address needs a new block" on host `name`, k-th trigger: the CNI plugin's IPAM call. */
+async function podAddress(ipam: Ipam, name: string, k: number): Promise<string> {
+  const r = await ipam.autoAssign({ num4: 1, hostname: name, handle: `pod-${k}`, attrs: { node: name, pod: `pod-${k}`, namespace: 'default' } });
+  const a = r.v4.ips[0];
+  if (!a) throw new Error(`no address for pod-${k} on ${name}: ${r.v4.msgs.join('; ')}`);
+  return a.block.toString();
+}
+
+/** The pod deleted again: its address released, then its (now empty) block's affinity. */
+async function podGone(ipam: Ipam, name: string, block: string, k: number): Promise<void> {
+  await ipam.releaseByHandle(`pod-${k}`);
+  await ipam.releaseBlockAffinity({ type: 'host', name }, Prefix.parse(block), { requireEmpty: true });
+}
+
 function tortieDriver(hosts: Host[], topo: Topology, dir: string): Driver {
   const db = join(dir, 'tortie.db');
   const env = { ...process.env, DATASTORE_TYPE: 'sqlite', SQLITE_PATH: db, TORTIE_SKIP_ROOT_CHECK: '1' };
@@ -229,26 +274,7 @@ function tortieDriver(hosts: Host[], topo: Topology, dir: string): Driver {
     async start() {
       client = new Client(SqliteBackend.open(db));
       ipam = new Ipam(client);
-      const c = client;
-      await c.create({ apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'bench' }, spec: { cidr: POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, nodeSelector: 'all()' } });
-      await c.create({ apiVersion: API_VERSION, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { logSeverityScreen: 'Info', nodeToNodeMeshEnabled: topo === 'mesh', asNumber: ASN } });
-      for (const h of hosts) {
-        const rr = topo === 'rr' && h.i < 2;
-        await c.create({
-          apiVersion: API_VERSION,
-          kind: 'Node',
-          metadata: { name: h.name, ...(rr ? { labels: { 'route-reflector': 'true' } } : {}) },
-          spec: { bgp: { ipv4Address: `${h.ip}/24`, ...(rr ? { routeReflectorClusterID: CLUSTER_ID } : {}) } },
-        });
-      }
-      if (topo === 'rr') {
-        await c.create({ apiVersion: API_VERSION, kind: 'BGPPeer', metadata: { name: 'peer-with-route-reflectors' }, spec: { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" } });
-      }
-      // One full block per host: the kernels hold N−1 routes, and the trigger's address needs a new block.
-      for (const h of hosts) {
-        const r = await ipam.autoAssign({ num4: 64, hostname: h.name, handle: `pre-${h.name}`, attrs: { node: h.name } });
-        if (r.v4.ips.length !== 64) throw new Error(`pre-population of ${h.name}: ${r.v4.ips.length} addresses`);
-      }
+      await seedDatastore(client, ipam, hosts, topo);
       for (const h of hosts) {
         mkdirSync(join(h.dir, 'state'), { recursive: true });
         h.proc = h.ns.spawn(
@@ -270,15 +296,10 @@ function tortieDriver(hosts: Host[], topo: Topology, dir: string): Driver {
     },
     async trigger(h, k) {
       const t = now();
-      const r = await ipam!.autoAssign({ num4: 1, hostname: h.name, handle: `pod-${k}`, attrs: { node: h.name, pod: `pod-${k}`, namespace: 'default' } });
-      const a = r.v4.ips[0];
-      if (!a) throw new Error(`no address for pod-${k} on ${h.name}: ${r.v4.msgs.join('; ')}`);
-      return { block: a.block.toString(), callMs: now() - t };
+      const block = await podAddress(ipam!, h.name, k);
+      return { block, callMs: now() - t };
     },
-    async withdraw(h, block, k) {
-      await ipam!.releaseByHandle(`pod-${k}`);
-      await ipam!.releaseBlockAffinity({ type: 'host', name: h.name }, Prefix.parse(block), { requireEmpty: true });
-    },
+    withdraw: (h, block, k) => podGone(ipam!, h.name, block, k),
     pids: () => hosts.map((h) => h.proc?.pid ?? 0).filter(Boolean),
     async stop() {
       // A CPU profile is written when node exits on its own: SIGTERM (graceful stop) then.
@@ -360,8 +381,72 @@ ${peers}
 `;
 }
 
-function birdDriver(hosts: Host[], topo: Topology): Driver {
-  const blocks = new Map<number, string[]>(hosts.map((h) => [h.i, [blockCidr(h.i)]]));
+/**
+ * The KV backend `kv`, reporting every committed write of a host's block affinity
+ * (`/calico/ipam/v2/host/<node>/ipv4/block/<cidr>`): the host, the block and the state written ('deleted' when
+ * the key went). What confd watches for bird_aggr.cfg.
+ */
+function onAffinityWrites(kv: KVBackend, seen: (host: string, cidr: string, state: string) => void): KVBackend {
+  const report = (key: string, value: string | undefined) => {
+    const a = parseAffinityKey(key);
+    if (!a || a.owner.type !== 'host') return;
+    let state = 'deleted';
+    if (value !== undefined) {
+      try {
+        state = value.trim() === '' ? 'confirmed' : String((JSON.parse(value) as { state?: unknown }).state ?? 'confirmed');
+      } catch {
+        state = 'unreadable';
+      }
+    }
+    seen(a.owner.name, a.cidr.toString(), state);
+  };
+  return new Proxy(kv, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      const f = v as (...args: unknown[]) => Promise<unknown>;
+      if (prop === 'create' || prop === 'update' || prop === 'apply') {
+        return async (key: string, value: string, ...rest: unknown[]) => {
+          const r = await f.call(target, key, value, ...rest);
+          report(key, value);
+          return r;
+        };
+      }
+      if (prop === 'delete') {
+        return async (key: string, ...rest: unknown[]) => {
+          const r = await f.call(target, key, ...rest);
+          report(key, undefined);
+          return r;
+        };
+      }
+      if (prop === 'txn') {
+        return async (ops: readonly TxnOp[]) => {
+          const r = await f.call(target, ops);
+          for (const o of ops) report(o.key, o.op === 'delete' ? undefined : o.value);
+          return r;
+        };
+      }
+      return f.bind(target);
+    },
+  });
+}
+
+/**
+ * BIRD on every host, with the datastore side of a pod's creation as in Calico: the CNI plugin's IPAM call
+ * (the same writes as tortie's trigger, on a SQLite file no daemon reads), and confd acting on this host's
+ * block affinities — a confirmed one becomes `route <block> blackhole;` plus its calico_aggr() rule, a deleted
+ * one goes (a pending affinity counts as absent: confd/pkg/backends/calico/client.go), then `birdc configure`.
+ * "confd" here reacts the moment the affinity write commits; Calico's own watch, template rendering and
+ * `bird -p` check are not measured (BIRD keeps that head start).
+ */
+function birdDriver(hosts: Host[], topo: Topology, dir: string): Driver {
+  const blocks = new Map<string, string[]>(hosts.map((h) => [h.name, []]));
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  let client: Client | undefined;
+  let ipam: Ipam | undefined;
+  let live = false;
+  /** Per host, its reloads in order (the last one settles after every earlier one). */
+  const reloads = new Map<string, Promise<void>>();
   const birdc = (h: Host, ...cmd: string[]) => spawnSync(BINARIES.bird2.birdc, ['-s', join(h.dir, 'bird.ctl'), ...cmd], { encoding: 'utf8', timeout: 20_000 });
   const configure = (h: Host) =>
     new Promise<void>((resolve, reject) => {
@@ -371,10 +456,35 @@ function birdDriver(hosts: Host[], topo: Topology): Driver {
       c.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
       c.once('close', (code) => (code === 0 && /Reconfigured|Reconfiguration in progress/.test(out) ? resolve() : reject(new Error(`birdc configure on ${h.name}: ${out.trim()}`))));
     });
+  /** confd: a host's set of confirmed affine blocks changed ⇒ bird_aggr.cfg rewritten and BIRD reloaded. */
+  const confd = (host: string, cidr: string, state: string) => {
+    const list = blocks.get(host);
+    const h = byName.get(host);
+    if (!list || !h) return;
+    const want = state === 'confirmed' || state === 'pendingDeletion';
+    if (want === list.includes(cidr)) return;
+    if (want) list.push(cidr);
+    else list.splice(list.indexOf(cidr), 1);
+    if (!live) return;
+    writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(list));
+    const prev = reloads.get(host) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => configure(h));
+    next.catch(() => undefined); // awaited (and its error reported) by the trigger or withdrawal
+    reloads.set(host, next);
+  };
+  /** The reloads the last IPAM call on `h` caused; fails if `block` did not come or go as it should. */
+  const settled = async (h: Host, block: string, present: boolean) => {
+    await reloads.get(h.name);
+    if (blocks.get(h.name)!.includes(block) !== present) throw new Error(`${h.name}: block ${block} ${present ? 'never confirmed' : 'still affine'} after the IPAM call`);
+  };
   return {
     async start() {
+      client = new Client(onAffinityWrites(SqliteBackend.open(join(dir, 'ipam.db')), confd));
+      ipam = new Ipam(client);
+      await seedDatastore(client, ipam, hosts, topo);
+      live = true;
       for (const h of hosts) {
-        writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.i)!));
+        writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.name)!));
         writeFileSync(join(h.dir, 'bird_ipam.cfg'), birdIpam());
         writeFileSync(join(h.dir, 'bird.conf'), birdConf(h, hosts.length, topo));
         const p = spawnSync(BINARIES.bird2.bird, ['-p', '-c', join(h.dir, 'bird.conf')], { encoding: 'utf8' });
@@ -394,22 +504,19 @@ function birdDriver(hosts: Host[], topo: Topology): Driver {
       return true;
     },
     async trigger(h, k) {
-      const block = blockCidr(512 + k);
-      blocks.get(h.i)!.push(block);
-      writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.i)!));
       const t = now();
-      await configure(h);
+      const block = await podAddress(ipam!, h.name, k);
+      await settled(h, block, true);
       return { block, callMs: now() - t };
     },
-    async withdraw(h, block) {
-      blocks.set(h.i, blocks.get(h.i)!.filter((b) => b !== block));
-      writeFileSync(join(h.dir, 'bird_aggr.cfg'), birdAggr(blocks.get(h.i)!));
-      await configure(h);
+    async withdraw(h, block, k) {
+      await podGone(ipam!, h.name, block, k);
+      await settled(h, block, false);
     },
     pids: () => hosts.map((h) => h.proc?.pid ?? 0).filter(Boolean),
     async stop() {
-      // A CPU profile is written when node exits on its own: SIGTERM (graceful stop) then.
-      await Promise.all(hosts.map((h) => h.proc?.stop(process.env.CONV_CPU_PROF ? 'SIGTERM' : 'SIGKILL', 5000)));
+      await Promise.all(hosts.map((h) => h.proc?.stop('SIGKILL', 5000)));
+      await client?.close();
     },
   };
 }
@@ -507,7 +614,7 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
       run([IP_BIN, '-n', h.ns.name, '-batch', '-'], { input: lines.join('\n') + '\n' });
     }
     await sleep(200); // monitors subscribed
-    driver = target === 'tortie' ? tortieDriver(hosts, topo, dir) : birdDriver(hosts, topo);
+    driver = target === 'tortie' ? tortieDriver(hosts, topo, dir) : birdDriver(hosts, topo, dir);
     const tStart = now();
     await driver.start();
     // Ready: sessions up everywhere and every kernel holding the other N−1 blocks.
