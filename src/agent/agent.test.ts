@@ -16,7 +16,10 @@ class FakeSpeaker extends EventEmitter {
   /** What happened, in order: the real speaker sends the UPDATEs for new originated routes from an immediate. */
   order: string[] = [];
   setPeers(): void {}
-  setOriginated(): void {
+  /** The prefixes of each setOriginated call. */
+  originated: string[][] = [];
+  setOriginated(routes: { prefix: string }[] = []): void {
+    this.originated.push(routes.map((r) => r.prefix));
     setImmediate(() => this.order.push('speaker kick'));
   }
   async start(): Promise<number> {
@@ -32,7 +35,8 @@ class FakeSpeaker extends EventEmitter {
 }
 
 async function agentWithFakes() {
-  const client = new Client(new MemoryBackend());
+  const kv = new MemoryBackend();
+  const client = new Client(kv);
   await client.ensureInitialized({ clusterType: 'tortie,bgp' });
   const id = { name: 'n1', ipv4: '192.0.2.1/24' };
   await ensureNode(client, id);
@@ -69,7 +73,7 @@ async function agentWithFakes() {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
   await settle();
-  return { agent, speaker, applied, hints, plans, failNext, settle, client };
+  return { agent, speaker, applied, hints, plans, failNext, settle, client, kv };
 }
 
 describe('agent: learned routes to the kernel', () => {
@@ -164,6 +168,57 @@ describe('agent: a datastore change', () => {
       await settle();
       assert.equal(applied.length, before + 1);
       assert.deepEqual(speaker.order, ['speaker kick', 'dataplane']);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
+describe('agent: what a re-read reads', () => {
+  it('after IPAM-only changes (a pod\'s new block) reads only the IPAM keys; after any other change, everything', async () => {
+    const { agent, speaker, client, kv, applied } = await agentWithFakes();
+    // The agent's snapshot reads (IPAM's own reads through the same backend are not counted): how many prefixes.
+    const reads: number[] = [];
+    const readMany = kv.readMany.bind(kv);
+    const snapshotRead = (ps: string[]) => ps.includes('/calico/ipam/v2/host/') && ps.includes('/calico/ipam/v2/virtual/');
+    kv.readMany = (reqs) => {
+      const ps = reqs.map((x) => ('prefix' in x ? x.prefix : x.key));
+      if (snapshotRead(ps)) reads.push(ps.length);
+      return readMany(reqs);
+    };
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(ok(), what);
+    };
+    const originates = (cidr: string) => speaker.originated.at(-1)?.includes(cidr) === true;
+    try {
+      await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pods' }, spec: { cidr: '10.240.0.0/16', blockSize: 26, nodeSelector: 'all()' } });
+      await until('the pool is read', () => reads.includes(9));
+      await agent.reload(); // whatever the watch still had in flight
+      reads.length = 0;
+      const r = await new Ipam(client).autoAssign({ num4: 1, hostname: 'n1', handle: 'p1', attrs: { node: 'n1' } });
+      const block = r.v4.ips[0]!.block.toString();
+      await until(`n1 originates ${block}`, () => originates(block));
+      assert.ok(reads.length > 0 && reads.every((n) => n === 3), `IPAM keys only: ${reads}`);
+      // Writes routing does not see — another address of n1's own block, a pending affinity without its block —
+      // are read (IPAM keys only), and nothing is planned, configured or programmed for them.
+      await new Promise((r) => setTimeout(r, 30)); // the claim's last writes and passes
+      const [configured, programmed] = [speaker.originated.length, applied.length];
+      reads.length = 0;
+      await new Ipam(client).autoAssign({ num4: 1, hostname: 'n1', handle: 'p2', attrs: { node: 'n1' } });
+      await kv.create('/calico/ipam/v2/host/n1/ipv4/block/10.240.200.0-26', JSON.stringify({ state: 'pending', deleted: false }));
+      await until('read', () => reads.length >= 1);
+      await new Promise((r) => setTimeout(r, 30)); // (the watch may deliver them in one batch or two)
+      assert.ok(reads.every((n) => n === 3), `IPAM keys only: ${reads}`);
+      assert.deepEqual([speaker.originated.length, applied.length], [configured, programmed]);
+      reads.length = 0;
+      await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { peerIP: '192.0.2.254', asNumber: 65001 } });
+      await until('the peer is read', () => reads.length > 0);
+      assert.deepEqual(reads, [9], 'a resource changed: everything is read');
+      assert.ok(originates(block), 'and the block is still originated');
+      reads.length = 0;
+      await agent.reload();
+      assert.deepEqual(reads, [9], 'a reload reads everything');
     } finally {
       await agent.stop();
     }

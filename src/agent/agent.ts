@@ -24,12 +24,12 @@ import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
 import type { Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
 import { dataplanePlanner, planBgp } from '../routing/index.js';
 import type { DataplanePlanner } from '../routing/kernel.js';
-import type { BgpPlan, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
+import type { BgpPlan, BlockInfo, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
 import { agentWakeTopics, eventRelevant, vxlanInUse } from './relevance.js';
-import { BlockViews, readSnapshot, type Snapshot } from './snapshot.js';
+import { BlockViews, isIpamKey, readSnapshot, type Snapshot } from './snapshot.js';
 import { IpamStore } from '../ipam/store.js';
 import type { AgentPeerStatus, AgentStatus } from './status-types.js';
 import { PeerTransition, peerKeyOf } from './transition.js';
@@ -96,6 +96,22 @@ export const STATUS_ACTIVE_MS = 1000;
 /** How often it looks for one while none does: a new CalicoNodeStatus is filled in within this much. */
 export const STATUS_IDLE_MS = 5000;
 
+/** Whether two snapshots' blocks say the same to routing: CIDR, affinity host and state, other nodes' addresses. */
+export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.cidr !== y.cidr || x.affinityHost !== y.affinityHost || x.affinityState !== y.affinityState) return false;
+    if (x.allocations === y.allocations) continue;
+    if (x.allocations.length !== y.allocations.length) return false;
+    for (let j = 0; j < x.allocations.length; j++) {
+      if (x.allocations[j]!.ip !== y.allocations[j]!.ip || x.allocations[j]!.node !== y.allocations[j]!.node) return false;
+    }
+  }
+  return true;
+}
+
 export class Agent extends EventEmitter {
   private speaker: Speaker | undefined;
   private speakerId: SpeakerIdentity | undefined;
@@ -131,6 +147,11 @@ export class Agent extends EventEmitter {
   private readonly ipamStore: IpamStore;
   /** Decoded blocks kept between re-reads (snapshot.ts). */
   private readonly blockViews = new BlockViews();
+  /**
+   * Whether every change since the last re-read was to IPAM blocks or affinities (a pod's new block): the next
+   * re-read then reads only those and keeps the snapshot's resources. Undefined: no change seen since.
+   */
+  private onlyIpamChanged: boolean | undefined;
   /** The peers last handed to the speaker, by key, with their JSON. */
   private appliedPeers = new Map<string, { json: string; peer: PlannedPeer }>();
   private lastReconfiguredAt: number;
@@ -171,7 +192,15 @@ export class Agent extends EventEmitter {
           if (this.stopped) return;
           this.opts.hooks?.datastoreEvents?.(batch.length);
           const ctx = { node: this.opts.nodeName, vxlan: this.snapshot ? vxlanInUse(this.snapshot.ipPools, this.snapshot.felixConfigurations ?? []) : true };
-          if (!batch.some((ev) => eventRelevant(ev, ctx))) continue;
+          let relevant = false;
+          let ipamOnly = true;
+          for (const ev of batch) {
+            if (!eventRelevant(ev, ctx)) continue;
+            relevant = true;
+            if (!isIpamKey(ev.key)) ipamOnly = false;
+          }
+          if (!relevant) continue;
+          this.onlyIpamChanged = (this.onlyIpamChanged ?? true) && ipamOnly;
           this.pendingChangeAt ??= this.now();
           this.resyncLoop.trigger();
         }
@@ -244,6 +273,7 @@ export class Agent extends EventEmitter {
 
   /** Re-reads configuration now (SIGHUP). */
   reload(): Promise<void> {
+    this.onlyIpamChanged = false;
     this.pendingChangeAt ??= this.now();
     return this.resyncLoop.run();
   }
@@ -252,8 +282,19 @@ export class Agent extends EventEmitter {
     if (this.stopped) return;
     const client = this.opts.client;
     const t0 = performance.now();
-    let snap = await readSnapshot(client, this.ipamStore, this.blockViews);
+    const reuse = this.onlyIpamChanged === true ? this.snapshot : undefined;
+    this.onlyIpamChanged = undefined;
+    let snap = await readSnapshot(client, this.ipamStore, this.blockViews, reuse);
     const t1 = performance.now();
+    if (reuse && sameBlocks(reuse.blocks, snap.blocks)) {
+      // IPAM writes that change nothing routing reads — a claim's pending affinity before its block exists, an
+      // address of this node's own block assigned or released: nothing to plan, configure or program.
+      this.snapshot = snap;
+      const changeAt = this.pendingChangeAt;
+      this.pendingChangeAt = undefined;
+      if (changeAt !== undefined) this.opts.hooks?.converged?.(this.now() - changeAt);
+      return;
+    }
     // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
     const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
     const key = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me?.metadata.labels, me?.spec]);
@@ -280,7 +321,7 @@ export class Agent extends EventEmitter {
     const t2 = performance.now();
     await this.configureSpeaker(plan);
     if (this.opts.log.enabled?.('debug') !== false) {
-      this.opts.log('debug', 'resync', { readMs: +(t1 - t0).toFixed(1), planMs: +(t2 - t1).toFixed(1), speakerMs: +(performance.now() - t2).toFixed(1), originated: plan.originated.length });
+      this.opts.log('debug', 'resync', { ipamOnly: reuse !== undefined, readMs: +(t1 - t0).toFixed(1), planMs: +(t2 - t1).toFixed(1), speakerMs: +(performance.now() - t2).toFixed(1), originated: plan.originated.length });
     }
     // After the speaker's kick (an immediate queued by setOriginated): a block this node now originates goes
     // to the peers, who wait for it, before its blackhole goes into this kernel, where nothing waits for it

@@ -79,4 +79,45 @@ describe('readSnapshot with block views', () => {
       return [cidr, 'a', aff.value.state];
     }));
   });
+
+  it('with `reuse`, reads only the IPAM keys and keeps the given resources; the blocks are as a full read has them', async () => {
+    const { kv, client, ipam, store } = await cluster();
+    const views = new BlockViews();
+    const s1 = await readSnapshot(client, store, views);
+    const r = await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'pa', attrs: { node: 'a' } });
+    const reqs: string[][] = [];
+    const readMany = kv.readMany.bind(kv);
+    kv.readMany = (rs) => (reqs.push(rs.map((x) => ('prefix' in x ? x.prefix : x.key))), readMany(rs));
+    const s2 = await readSnapshot(client, store, views, s1);
+    kv.readMany = readMany;
+    assert.deepEqual(reqs, [['/calico/ipam/v2/assignment/', '/calico/ipam/v2/host/', '/calico/ipam/v2/virtual/']]);
+    assert.equal(s2.nodes, s1.nodes, 'the resources are the snapshot given, not read again');
+    assert.equal(s2.ipPools, s1.ipPools);
+    const block = r.v4.ips[0]!.block.toString();
+    assert.deepEqual(s2.blocks.map((b) => [b.cidr, b.affinityHost, b.affinityState]), [[block, 'a', 'confirmed']]);
+    assert.deepEqual(s2, await readSnapshot(client, store), 'the same as a full read from scratch');
+  });
+
+  it('decodes an affinity again only when its revision changed, follows its state, and still rejects an unreadable one', async () => {
+    const { kv, client, ipam, store } = await cluster();
+    const r = await ipam.autoAssign({ num4: 1, hostname: 'a', handle: 'pa', attrs: { node: 'a' } });
+    const cidr = r.v4.ips[0]!.block.toString();
+    const key = `/calico/ipam/v2/host/a/ipv4/block/${cidr.replace('/', '-')}`;
+    const views = new BlockViews();
+    let decoded = 0;
+    const from = store.affinitiesFrom.bind(store);
+    store.affinitiesFrom = (pairs, v) => ((decoded += pairs.length), from(pairs, v));
+    const state = async () => (await readSnapshot(client, store, views)).blocks.find((b) => b.cidr === cidr)!.affinityState;
+    assert.equal(await state(), 'confirmed');
+    assert.equal(decoded, 1);
+    assert.equal(await state(), 'confirmed');
+    assert.equal(decoded, 1, 'not decoded again at the same revision');
+    await kv.update(key, JSON.stringify({ state: 'pendingDeletion', deleted: false }));
+    assert.equal(await state(), 'pendingDeletion');
+    assert.equal(decoded, 2);
+    await kv.update(key, '');
+    assert.equal(await state(), 'confirmed', 'an empty value is a legacy confirmed affinity');
+    await kv.update(key, '{"state":"sideways"}');
+    await assert.rejects(readSnapshot(client, store, views), /unknown state "sideways"/);
+  });
 });

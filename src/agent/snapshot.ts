@@ -7,14 +7,19 @@
  * What a read decodes again is another matter: a block is a JSON document with an entry per
  * address, and decoding (and copying) every block of the cluster on every read was most of a
  * re-read's time and garbage — on the path between a pod's new block and its UPDATE. `BlockViews`
- * keeps what routing takes from each block by key and revision, so a read decodes only the blocks
- * written since the last one. The read itself still returns every block, so nothing goes stale.
+ * keeps what routing takes from each block (and each affinity's state) by key and revision, so a read
+ * decodes only what was written since the last one. The read itself still returns every block and
+ * affinity, so nothing goes stale.
+ *
+ * A pod's new block is IPAM writes only (affinity, block, address): after such changes the agent
+ * passes its last snapshot as `reuse` and only the IPAM keys are read again — the nodes, pools and BGP
+ * resources, unchanged, are not read and decoded once more on that path.
  */
 import type { Client } from '../datastore/client.js';
 import { resourcePrefix } from '../datastore/keys.js';
 import type { KVPair, ReadReq } from '../datastore/kv.js';
 import { decodeBlock } from '../ipam/block.js';
-import { AFFINITY_PREFIXES, IpamStore, blockPrefix } from '../ipam/store.js';
+import { AFFINITY_PREFIXES, IpamStore, blockPrefix, type AffinityState } from '../ipam/store.js';
 import type { BlockInfo, RoutingInput } from '../routing/types.js';
 
 export type Snapshot = Omit<RoutingInput, 'nodeName' | 'secret' | 'routerIdEnv'>;
@@ -30,9 +35,33 @@ interface BlockView {
   readonly allocations: BlockInfo['allocations'];
 }
 
-/** Block views by key, each with the revision it was decoded at. */
+/** Block views (and host affinity states) by key, each with the revision it was decoded at. */
 export class BlockViews {
   private byKey = new Map<string, { revision: string; view: BlockView }>();
+  /** `<host>|<cidr>` and state of each host affinity; null for another owner type or a key that is not one. */
+  private affinities = new Map<string, { revision: string; hostCidr: string | null; state: AffinityState }>();
+
+  /**
+   * The state of every host affinity among `pairs` (affinity prefixes), by `<host>|<cidr>`, decoding (through
+   * `store`, which throws for an unreadable one) only those new or changed since the last call; the others
+   * are forgotten.
+   */
+  affinityStates(store: IpamStore, pairs: readonly KVPair[]): Map<string, AffinityState> {
+    const next = new Map<string, { revision: string; hostCidr: string | null; state: AffinityState }>();
+    const out = new Map<string, AffinityState>();
+    for (const p of pairs) {
+      let e = this.affinities.get(p.key);
+      if (e?.revision !== p.revision) {
+        const a = store.affinitiesFrom([p])[0]?.value;
+        if (!a) continue; // not an affinity key
+        e = { revision: p.revision, hostCidr: a.owner.type === 'host' ? `${a.owner.name}|${a.cidr.toString()}` : null, state: a.state };
+      }
+      next.set(p.key, e);
+      if (e.hostCidr !== null) out.set(e.hostCidr, e.state);
+    }
+    this.affinities = next;
+    return out;
+  }
 
   /** The views of exactly these blocks, decoding those new or changed since the last call; the others are forgotten. */
   of(pairs: readonly KVPair[]): BlockView[] {
@@ -57,17 +86,16 @@ function viewOf(text: string): BlockView {
   return Object.freeze({ cidr: b.cidr.toString(), host: b.affinityType() === 'host' ? b.host() : '', allocations: Object.freeze(allocations) as BlockInfo['allocations'] });
 }
 
-export async function readSnapshot(client: Client, store: IpamStore = new IpamStore(client.kv), views: BlockViews = new BlockViews()): Promise<Snapshot> {
+export async function readSnapshot(client: Client, store: IpamStore = new IpamStore(client.kv), views: BlockViews = new BlockViews(), reuse?: Snapshot): Promise<Snapshot> {
   // One read of everything (readMany: one SQLite transaction, one etcd request), so the snapshot is of one
   // revision: eight separate lists were eight transactions on the path between a pod's new block and its UPDATE,
   // and a write landing between two of them could pair a block with an affinity of another moment.
-  const reqs: ReadReq[] = [...SNAPSHOT_KINDS.map((k) => ({ prefix: resourcePrefix(k) })), { prefix: blockPrefix() }, ...AFFINITY_PREFIXES.map((prefix) => ({ prefix }))];
+  const ipamReqs: ReadReq[] = [{ prefix: blockPrefix() }, ...AFFINITY_PREFIXES.map((prefix) => ({ prefix }))];
+  const reqs: ReadReq[] = reuse ? ipamReqs : [...SNAPSHOT_KINDS.map((k) => ({ prefix: resourcePrefix(k) })), ...ipamReqs];
   const { results } = await client.kv.readMany(reqs);
-  const [nodes, bgpConfigurations, bgpPeers, bgpFilters, ipPools, felixConfigurations] = SNAPSHOT_KINDS.map((k, i) => client.store.fromPairs(k, results[i]!));
-  const blocks = store.blockPairsFrom(results[SNAPSHOT_KINDS.length]!);
-  const affinities = store.affinitiesFrom(results.slice(SNAPSHOT_KINDS.length + 1).flat());
-  const state = new Map<string, BlockInfo['affinityState']>();
-  for (const a of affinities) if (a.value.owner.type === 'host') state.set(`${a.value.owner.name}|${a.value.cidr.toString()}`, a.value.state);
+  const ipam = results.slice(reuse ? 0 : SNAPSHOT_KINDS.length);
+  const blocks = store.blockPairsFrom(ipam[0]!);
+  const state = views.affinityStates(store, ipam.slice(1).flat());
   const infos: BlockInfo[] = views.of(blocks).map((v) => {
     const info: BlockInfo = { cidr: v.cidr, allocations: v.allocations };
     if (v.host) {
@@ -77,6 +105,8 @@ export async function readSnapshot(client: Client, store: IpamStore = new IpamSt
     }
     return info;
   });
+  if (reuse) return { ...reuse, blocks: infos };
+  const [nodes, bgpConfigurations, bgpPeers, bgpFilters, ipPools, felixConfigurations] = SNAPSHOT_KINDS.map((k, i) => client.store.fromPairs(k, results[i]!));
   return {
     nodes: nodes!,
     bgpConfigurations: bgpConfigurations!,
@@ -86,4 +116,9 @@ export async function readSnapshot(client: Client, store: IpamStore = new IpamSt
     felixConfigurations: felixConfigurations!,
     blocks: infos,
   };
+}
+
+/** Whether a datastore key is an IPAM block or block affinity (what `readSnapshot`'s `reuse` re-reads). */
+export function isIpamKey(key: string): boolean {
+  return key.startsWith(blockPrefix()) || AFFINITY_PREFIXES.some((p) => key.startsWith(p));
 }
