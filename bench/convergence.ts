@@ -22,8 +22,8 @@
  *
  * Trigger ("a pod whose address needs a new block"), the same datastore work for both targets: the CNI
  * plugin's `ipam.autoAssign({num4: 1, hostname: H})` in this process on a SQLite datastore — H's block is full,
- * so IPAM claims a new block (affinity pending → block → affinity confirmed → address). t0 = just before the
- * call. Then:
+ * so IPAM claims a new block (one transaction: the affinity, confirmed, and the block with the address). t0 =
+ * just before the call. Then:
  *  - tortie: the agents see the writes through their datastore watch, H's agent originates the block, the others
  *    program it.
  *  - BIRD: what confd does in Calico — once H's block affinity is confirmed (a pending one counts as absent),
@@ -69,7 +69,7 @@ import { SqliteBackend } from '../src/datastore/sqlite.js';
 import { Ipam } from '../src/ipam/ipam.js';
 import { Prefix } from '../src/net/index.js';
 import type { KVBackend, TxnOp } from '../src/datastore/kv.js';
-import { parseAffinityKey } from '../src/ipam/store.js';
+import { IpamStore, parseAffinityKey } from '../src/ipam/store.js';
 import { BINARIES, daemonSkipReason, daemonVersion } from '../test/helpers/daemons.js';
 import { cleanupAll, createNetns, createSegment, makeTempDir, run, skipReason, IP_BIN, type Netns, type TrackedProcess } from '../test/helpers/netns.js';
 import { ForeignCpu, arg, gitRev, installSignalCleanup, machine, now, procCpuPrecise, procMemory, round, sleep, runBench } from './common.js';
@@ -387,18 +387,19 @@ ${peers}
  * the key went). What confd watches for bird_aggr.cfg.
  */
 function onAffinityWrites(kv: KVBackend, seen: (host: string, cidr: string, state: string) => void): KVBackend {
+  const store = new IpamStore(kv);
   const report = (key: string, value: string | undefined) => {
-    const a = parseAffinityKey(key);
-    if (!a || a.owner.type !== 'host') return;
+    const k = parseAffinityKey(key);
+    if (!k || k.owner.type !== 'host') return;
     let state = 'deleted';
     if (value !== undefined) {
       try {
-        state = value.trim() === '' ? 'confirmed' : String((JSON.parse(value) as { state?: unknown }).state ?? 'confirmed');
+        state = store.affinitiesFrom([{ key, value, revision: '0', createRevision: '0' }])[0]!.value.state; // IPAM's own decoding
       } catch {
         state = 'unreadable';
       }
     }
-    seen(a.owner.name, a.cidr.toString(), state);
+    seen(k.owner.name, k.cidr.toString(), state);
   };
   return new Proxy(kv, {
     get(target, prop) {

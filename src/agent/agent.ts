@@ -24,12 +24,12 @@ import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
 import type { Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
 import { dataplanePlanner, planBgp } from '../routing/index.js';
 import type { DataplanePlanner } from '../routing/kernel.js';
-import type { BgpPlan, BlockInfo, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
+import type { BgpPlan, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
 import { VERSION } from '../version.js';
 import type { Logger } from './log.js';
 import { nodeStatusFor, statusDue } from './nodestatus.js';
 import { agentWakeTopics, eventRelevant, vxlanInUse } from './relevance.js';
-import { BlockViews, isIpamKey, readSnapshot, type Snapshot } from './snapshot.js';
+import { BlockViews, isIpamKey, readSnapshot, sameBlocks, type Snapshot } from './snapshot.js';
 import { IpamStore } from '../ipam/store.js';
 import type { AgentPeerStatus, AgentStatus } from './status-types.js';
 import { PeerTransition, peerKeyOf } from './transition.js';
@@ -95,22 +95,6 @@ export const DATAPLANE_CHECK_MS = 90_000;
 export const STATUS_ACTIVE_MS = 1000;
 /** How often it looks for one while none does: a new CalicoNodeStatus is filled in within this much. */
 export const STATUS_IDLE_MS = 5000;
-
-/** Whether two snapshots' blocks say the same to routing: CIDR, affinity host and state, other nodes' addresses. */
-export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.cidr !== y.cidr || x.affinityHost !== y.affinityHost || x.affinityState !== y.affinityState) return false;
-    if (x.allocations === y.allocations) continue;
-    if (x.allocations.length !== y.allocations.length) return false;
-    for (let j = 0; j < x.allocations.length; j++) {
-      if (x.allocations[j]!.ip !== y.allocations[j]!.ip || x.allocations[j]!.node !== y.allocations[j]!.node) return false;
-    }
-  }
-  return true;
-}
 
 export class Agent extends EventEmitter {
   private speaker: Speaker | undefined;

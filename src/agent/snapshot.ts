@@ -86,11 +86,14 @@ function viewOf(text: string): BlockView {
   return Object.freeze({ cidr: b.cidr.toString(), host: b.affinityType() === 'host' ? b.host() : '', allocations: Object.freeze(allocations) as BlockInfo['allocations'] });
 }
 
+/** What a `reuse` re-read reads: the IPAM blocks and the block affinities. */
+const IPAM_PREFIXES: readonly string[] = [blockPrefix(), ...AFFINITY_PREFIXES];
+
 export async function readSnapshot(client: Client, store: IpamStore = new IpamStore(client.kv), views: BlockViews = new BlockViews(), reuse?: Snapshot): Promise<Snapshot> {
   // One read of everything (readMany: one SQLite transaction, one etcd request), so the snapshot is of one
   // revision: eight separate lists were eight transactions on the path between a pod's new block and its UPDATE,
   // and a write landing between two of them could pair a block with an affinity of another moment.
-  const ipamReqs: ReadReq[] = [{ prefix: blockPrefix() }, ...AFFINITY_PREFIXES.map((prefix) => ({ prefix }))];
+  const ipamReqs: ReadReq[] = IPAM_PREFIXES.map((prefix) => ({ prefix }));
   const reqs: ReadReq[] = reuse ? ipamReqs : [...SNAPSHOT_KINDS.map((k) => ({ prefix: resourcePrefix(k) })), ...ipamReqs];
   const { results } = await client.kv.readMany(reqs);
   const ipam = results.slice(reuse ? 0 : SNAPSHOT_KINDS.length);
@@ -120,5 +123,21 @@ export async function readSnapshot(client: Client, store: IpamStore = new IpamSt
 
 /** Whether a datastore key is an IPAM block or block affinity (what `readSnapshot`'s `reuse` re-reads). */
 export function isIpamKey(key: string): boolean {
-  return key.startsWith(blockPrefix()) || AFFINITY_PREFIXES.some((p) => key.startsWith(p));
+  return IPAM_PREFIXES.some((p) => key.startsWith(p));
+}
+
+/** Whether two snapshots' blocks say the same to routing: CIDR, affinity host and state, other nodes' addresses. */
+export function sameBlocks(a: readonly BlockInfo[], b: readonly BlockInfo[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.cidr !== y.cidr || x.affinityHost !== y.affinityHost || x.affinityState !== y.affinityState) return false;
+    if (x.allocations === y.allocations) continue;
+    if (x.allocations.length !== y.allocations.length) return false;
+    for (let j = 0; j < x.allocations.length; j++) {
+      if (x.allocations[j]!.ip !== y.allocations[j]!.ip || x.allocations[j]!.node !== y.allocations[j]!.node) return false;
+    }
+  }
+  return true;
 }
