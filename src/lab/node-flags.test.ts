@@ -9,6 +9,7 @@ test('node flags: read from bin/tortie.js, the line the kernel runs', () => {
   assert.deepEqual(flags, shebangNodeFlags(readFileSync(TORTIE_BIN, 'utf8')));
   assert.ok(flags.includes('--max-semi-space-size=2'), flags.join(' '));
   assert.ok(flags.some((f) => /^--interrupt-budget=\d+$/.test(f)), flags.join(' '));
+  assert.ok(flags.includes('--no-memory-reducer'), flags.join(' '));
   // node itself accepts every one of them (a typo would make every agent the lab starts exit at once)
   const r = spawnSync(process.execPath, [...flags, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
