@@ -157,6 +157,28 @@ describe('agent: learned routes to the kernel', () => {
   });
 });
 
+describe('agent: when a learned route is programmed', () => {
+  it("one the speaker also sends on (a reflector's fan-out) after the speaker's tick; one it only hears at once", async () => {
+    const { agent, speaker, applied, settle } = await agentWithFakes();
+    try {
+      // The real speaker queues the tick that writes the UPDATEs before it emits a `sent` event.
+      speaker.order.length = 0;
+      setImmediate(() => speaker.order.push('speaker kick'));
+      speaker.emit('best', { prefix: '10.244.7.0/26', kind: 'added', nextHop: '192.0.2.7', from: '192.0.2.7', sent: true });
+      await settle();
+      assert.deepEqual(speaker.order, ['speaker kick', 'dataplane'], 'reflected: the clients first');
+      speaker.order.length = 0;
+      setImmediate(() => speaker.order.push('speaker kick'));
+      speaker.emit('best', { prefix: '10.244.8.0/26', kind: 'added', nextHop: '192.0.2.8', from: '192.0.2.100' });
+      await settle();
+      assert.deepEqual(speaker.order, ['dataplane', 'speaker kick'], 'only heard: the kernel first');
+      assert.ok(applied.at(-1)!.routes.some((r) => r.dst === '10.244.8.0/26'));
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
 describe('agent: a datastore change', () => {
   it('lets the speaker send what this node now originates before the dataplane pass starts', async () => {
     const { agent, speaker, applied, settle, client } = await agentWithFakes();

@@ -151,6 +151,7 @@ export class Agent extends EventEmitter {
     // A pass starts as soon as the code that triggered it is done — the UPDATE that changed the best routes,
     // all of them — not after every other socket ready at the same time: the second reflector's copy of a
     // route, read in the same turn of the event loop, waits for the kernel rather than the other way round.
+    // (Unless the change is being sent on as well: see the speaker's 'best' listener.)
     this.dataplaneLoop = new Serial(() => this.program(), (e) => this.fail('dataplane', e), 'microtask');
     this.dataplaneReady = !opts.dataplane;
     if (opts.dataplane) {
@@ -343,7 +344,7 @@ export class Agent extends EventEmitter {
       if (plan.clusterId) so.clusterId = plan.clusterId;
       if (this.opts.restarting) so.restarting = { graceMs: 3000, deferralMs: 10_000 };
       const sp = this.opts.speakerFactory(so);
-      sp.on('best', (ev: { prefix: string; kind: string; nextHop?: string; from?: string }) => {
+      sp.on('best', (ev: { prefix: string; kind: string; nextHop?: string; from?: string; sent?: true }) => {
         const before = this.learned.get(ev.prefix);
         if (ev.kind === 'withdrawn') {
           if (!before) return;
@@ -356,7 +357,10 @@ export class Agent extends EventEmitter {
           if (before && before.nextHop === now.nextHop && (before.from === 'local') === (now.from === 'local')) return;
         }
         this.dirty?.add(ev.prefix);
-        this.dataplaneLoop.trigger();
+        // A change the speaker also sends — a reflector's route for its clients, this node's own block — is
+        // programmed after those UPDATEs are written (the speaker's tick is queued first): on a reflector the
+        // clients wait for the fan-out, nothing waits for the reflector's own kernel route.
+        this.dataplaneLoop.trigger(ev.sent ? 'immediate' : undefined);
       });
       sp.on('peer', (ev: { address: string; state: string }) => {
         this.opts.log('info', `BGP peer ${ev.address} is ${ev.state}`, { peer: ev.address, state: ev.state });

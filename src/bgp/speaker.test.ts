@@ -68,6 +68,31 @@ describe('speaker', () => {
     assert.equal(b.s.routes().length, 1);
   });
 
+  it("'best' says when a change is also sent to peers, and the tick that writes it runs before the listeners' immediates", async () => {
+    const { rr, c1, c2 } = await reflectorWithTwoClients(27);
+    await until(() => rr.s.status().filter((p) => p.state === 'Established').length === 2 && c1.s.status()[0]?.state === 'Established' && c2.s.status()[0]?.state === 'Established');
+    // What the reflector has written to c2 when an immediate queued by a 'best' listener runs.
+    const advertisedTo = (s: Speaker, address: string) => s.status().find((p) => p.address === address)?.prefixes.advertised;
+    const atRr: { ev: BestEvent; written: number | undefined }[] = [];
+    rr.s.on('best', (ev: BestEvent) => setImmediate(() => atRr.push({ ev, written: advertisedTo(rr.s, c2.address) })));
+    const atC2: BestEvent[] = [];
+    c2.s.on('best', (ev: BestEvent) => atC2.push(ev));
+    const atC1: BestEvent[] = [];
+    c1.s.on('best', (ev: BestEvent) => atC1.push(ev));
+    c1.s.setOriginated([{ prefix: '10.244.27.0/26' }]);
+    const reflected = await until(() => atRr.find((x) => x.ev.prefix === '10.244.27.0/26'));
+    assert.equal(reflected.ev.sent, true, 'a reflected route is sent on');
+    assert.equal(reflected.written, 1, "the UPDATE to c2 was written before the listener's immediate ran");
+    assert.equal(atC1.find((e) => e.prefix === '10.244.27.0/26')?.sent, true, 'our own route is sent');
+    const heard = await until(() => atC2.find((e) => e.prefix === '10.244.27.0/26'));
+    assert.equal(heard.sent, undefined, 'a client sends what it hears nowhere');
+    c1.s.setOriginated([]);
+    const gone = await until(() => atRr.find((x) => x.ev.prefix === '10.244.27.0/26' && x.ev.kind === 'withdrawn'));
+    assert.equal(gone.ev.sent, true, 'the withdrawal is sent on too');
+    await until(() => atC2.find((e) => e.prefix === '10.244.27.0/26' && e.kind === 'withdrawn'));
+    assert.equal(atC2.find((e) => e.kind === 'withdrawn')?.sent, undefined);
+  });
+
   it('iBGP: no re-advertisement between non-clients; a reflector reflects to its clients with ORIGINATOR_ID', async () => {
     const { c1, c2 } = await reflectorWithTwoClients(21);
     c1.s.setOriginated([{ prefix: '10.244.2.0/26' }]);

@@ -156,6 +156,12 @@ export interface BestEvent {
   nextHop?: string;
   from?: string;
   attrs?: Readonly<PathAttributes>;
+  /**
+   * The change is also being sent to peers (a route reflected to clients, our own route announced): the tick
+   * that writes their UPDATEs is already queued (setImmediate), so a listener that defers its own work with
+   * setImmediate runs after the peers have been sent what they wait for.
+   */
+  sent?: true;
 }
 
 interface PeerEntry {
@@ -266,12 +272,15 @@ export class Speaker extends EventEmitter {
     const ribOpts: ConstructorParameters<typeof Rib>[0] = {
       localAs: options.asNumber,
       routerId: options.routerId,
-      // Nothing is formatted unless someone listens ('best' is for the dataplane).
-      onBestChange4: (prefix, kind, peer, attrs) => {
-        if (this.listenerCount('best') > 0) this.bestChanged('ipv4', prefixText4(prefix), kind, peer, attrs);
+      // Nothing is formatted unless someone listens ('best' is for the dataplane). A change that is also sent
+      // to peers schedules the tick that sends it before the listeners hear of it (BestEvent.sent).
+      onBestChange4: (prefix, kind, peer, attrs, _step, _prevPeer, _prevAttrs, sent) => {
+        if (sent) this.scheduleKick();
+        if (this.listenerCount('best') > 0) this.bestChanged('ipv4', prefixText4(prefix), kind, peer, attrs, sent);
       },
-      onBestChange6: (prefix, kind, peer, attrs) => {
-        if (this.listenerCount('best') > 0) this.bestChanged('ipv6', prefix, kind, peer, attrs);
+      onBestChange6: (prefix, kind, peer, attrs, _step, _prevPeer, _prevAttrs, sent) => {
+        if (sent) this.scheduleKick();
+        if (this.listenerCount('best') > 0) this.bestChanged('ipv6', prefix, kind, peer, attrs, sent);
       },
     };
     if (options.clusterId !== undefined) ribOpts.clusterId = options.clusterId;
@@ -883,9 +892,10 @@ export class Speaker extends EventEmitter {
     return { received, accepted, advertised };
   }
 
-  private bestChanged(family: Family, prefix: string, kind: 'added' | 'changed' | 'withdrawn', peer: number, attrs: AttrSet | null): void {
+  private bestChanged(family: Family, prefix: string, kind: 'added' | 'changed' | 'withdrawn', peer: number, attrs: AttrSet | null, sent: boolean): void {
     if (this.listenerCount('best') === 0) return;
     const ev: BestEvent = { family, prefix, kind };
+    if (sent) ev.sent = true;
     if (attrs) {
       ev.attrs = attrs.attrs;
       const nh = family === 'ipv4' ? attrs.attrs.nextHop : attrs.attrs.mpNextHop?.global;

@@ -22,14 +22,20 @@ import { checkImport, Exporter, groupKey, type ExportProfile, type ImportProfile
 import { LocRib, type BestListener } from './loc-rib.js';
 import { LOCAL_PEER, PeerTable, type PeerInfo, type PeerSpec } from './peers.js';
 
+/**
+ * A best-path change as the RIB's user hears it, after export has been queued: `sent` says whether it left
+ * something to send to a peer (an UPDATE or withdrawal now pending in an update group).
+ */
+export type RibBestListener<P> = (...args: [...Parameters<BestListener<P>>, sent: boolean]) => void;
+
 export interface RibOptions {
   localAs: number;
   routerId: string;
   clusterId?: string;
   decision?: DecisionOptions;
   /** Hear best-path changes (for kernel programming), after export has been queued. */
-  onBestChange4?: BestListener<Prefix4>;
-  onBestChange6?: BestListener<Prefix6>;
+  onBestChange4?: RibBestListener<Prefix4>;
+  onBestChange6?: RibBestListener<Prefix6>;
 }
 
 /** Per-session export settings; the rest of the ExportProfile comes from the RIB and the peer. */
@@ -380,9 +386,10 @@ export class Rib {
     });
   }
 
-  private exportListener<X extends Prefix4 | Prefix6>(fr: FamilyRib<X>, user: BestListener<X> | undefined): BestListener<X> {
+  private exportListener<X extends Prefix4 | Prefix6>(fr: FamilyRib<X>, user: RibBestListener<X> | undefined): BestListener<X> {
     return (prefix, kind, peer, attrs, step, prevPeer, prevAttrs) => {
       const targets = fr.targets;
+      let sent = false;
       if (targets.length > 0) {
         const src = attrs === null ? undefined : this.peers.get(peer);
         for (let t = 0; t < targets.length; t++) {
@@ -398,16 +405,16 @@ export class Rib {
             // while the key has a single group — subgroups of a key must see the same changes
             // to be merged (adj-out.ts), and a subgroup is short-lived anyway.
             if (attrs !== null && groups.length === 1 && group.members.size === 1 && group.members.has(peer)) {
-              group.enqueue(prefix, null, peer);
+              if (group.enqueue(prefix, null, peer)) sent = true;
               group.lacksSourceRoutes = true;
               continue;
             }
             if (out === undefined) out = src === undefined || attrs === null ? null : target.exporter.export(fr.family, prefix, src, attrs);
-            group.enqueue(prefix, out, peer);
+            if (group.enqueue(prefix, out, peer)) sent = true;
           }
         }
       }
-      user?.(prefix, kind, peer, attrs, step, prevPeer, prevAttrs);
+      user?.(prefix, kind, peer, attrs, step, prevPeer, prevAttrs, sent);
     };
   }
 }

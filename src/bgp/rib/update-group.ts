@@ -142,13 +142,14 @@ export class UpdateGroup<P extends Prefix4 | Prefix6> {
 
   /**
    * The wanted outgoing state of one prefix: `attrs` to announce (from source peer `src`), or null to withdraw
-   * (a no-op unless the group sent it or has it pending).
+   * (a no-op unless the group sent it or has it pending). Returns whether a change is now pending for the prefix
+   * (false: nothing to send, the group's peers already have what is wanted).
    */
-  enqueue(prefix: P, attrs: AttrSet | null, src: number): void {
+  enqueue(prefix: P, attrs: AttrSet | null, src: number): boolean {
     let id: number;
     if (attrs === null) {
       id = this.index.get(prefix);
-      if (id < 0) return;
+      if (id < 0) return false;
     } else {
       id = this.index.add(prefix);
       if (id < 0) {
@@ -169,12 +170,13 @@ export class UpdateGroup<P extends Prefix4 | Prefix6> {
       // Nothing pending and nothing would change: stay out of the queue.
       if (na === this.outAttr[id] && (na < 0 || (src === this.outSrc[id] && !(f & FORCE)))) {
         if (na >= 0) this.table.releaseId(na);
-        return;
+        return false;
       }
       this.push(id);
     } else if (old >= 0) this.table.releaseId(old);
     this.pendAttr[id] = na;
     this.pendSrc[id] = src;
+    return true;
   }
 
   /**
