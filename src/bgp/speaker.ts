@@ -273,13 +273,14 @@ export class Speaker extends EventEmitter {
       localAs: options.asNumber,
       routerId: options.routerId,
       // Nothing is formatted unless someone listens ('best' is for the dataplane). A change that is also sent
-      // to peers schedules the tick that sends it before the listeners hear of it (BestEvent.sent).
+      // to peers schedules the tick that sends it before the listeners hear of it (BestEvent.sent); while
+      // selection is deferred nothing is sent, and the deferral's end kicks every session.
       onBestChange4: (prefix, kind, peer, attrs, _step, _prevPeer, _prevAttrs, sent) => {
-        if (sent) this.scheduleKick();
+        if (sent && !this.deferring) this.scheduleKick();
         if (this.listenerCount('best') > 0) this.bestChanged('ipv4', prefixText4(prefix), kind, peer, attrs, sent);
       },
       onBestChange6: (prefix, kind, peer, attrs, _step, _prevPeer, _prevAttrs, sent) => {
-        if (sent) this.scheduleKick();
+        if (sent && !this.deferring) this.scheduleKick();
         if (this.listenerCount('best') > 0) this.bestChanged('ipv6', prefix, kind, peer, attrs, sent);
       },
     };
@@ -766,19 +767,12 @@ export class Speaker extends EventEmitter {
         if (r.teardown) return this.maxPrefixReached(entry, 'ipv6');
       }
     }
-    // A reflector client hears every route twice and sends none of them back: most UPDATEs leave nothing to send,
-    // and the tick that would find that out was a wake-up of its own per UPDATE. Attribute sets are collected
-    // in batches (a few hundred dead sets at most wait), or with the next tick that runs anyway.
-    if (this.anyWork()) this.scheduleKick();
+    // The tick that sends is scheduled by the RIB's listener when a change left something to send (`sent`): a
+    // reflector client hears every route twice and sends none of them back, and a tick per UPDATE to find that
+    // out was a wake-up of its own. Attribute sets are collected in batches (a few hundred dead sets at most
+    // wait), or with the next tick that runs anyway.
     if (this.rib.collectable >= COLLECT_BATCH) this.scheduleCollect();
     else if (this.tickScheduled) this.collectDue = true;
-  }
-
-  /** Whether an established session has something to send (the tick would kick it). */
-  private anyWork(): boolean {
-    if (this.deferring) return false;
-    for (const e of this.peers.values()) if (e.session.state === 'Established' && this.hasWork(e)) return true;
-    return false;
   }
 
   private staleDone(entry: PeerEntry): void {
