@@ -398,6 +398,28 @@ describe('sqlite backend specifics', () => {
     }
   });
 
+  it('the statements a poll runs bind no LIMIT (SQLite compiles a statement with a bound LIMIT again each time it runs)', async () => {
+    const path = file();
+    const writer = SqliteBackend.open(path);
+    const watcher = SqliteBackend.open(path, { pollMs: 5000, watchedPollMs: 5000 });
+    try {
+      const s = watcher.watch('/calico/', await watcher.revision(), { wake: ['node.a'] });
+      const all = watcher.watch('/calico/', await watcher.revision());
+      await writer.txn([{ op: 'create', key: '/calico/ipam/v2/host/a/ipv4/block/10.0.0.0-26', value: '{}' }]);
+      await take(s, 1, 1500);
+      await take(all, 1, 1500);
+      // The prepared statements the watching connection has cached: the change-log queries are among them.
+      const sql = [...(watcher as unknown as { conn: { stmts: Map<string, unknown> } }).conn.stmts.keys()];
+      assert.ok(sql.some((q) => q.includes('FROM changes')), sql.join('\n'));
+      assert.deepEqual(sql.filter((q) => /LIMIT\s+\?/i.test(q)), []);
+      s.close();
+      all.close();
+    } finally {
+      await writer.close();
+      await watcher.close();
+    }
+  });
+
   it('prefix ranges bound exactly the keys that start with the prefix', () => {
     assert.deepEqual(sqlitePrefixRange('/calico/'), { lo: '/calico/', hi: '/calico0' });
     assert.deepEqual(sqlitePrefixRange(''), { lo: '', hi: undefined });

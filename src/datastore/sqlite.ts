@@ -662,8 +662,10 @@ function toEvent(r: ChangeRow): KVEvent {
 function changesQuery(c: Conn, s: Stream, now: number): { s: Database.Statement; params: unknown[] } {
   const wake = s.wake ? [...s.wake] : [];
   const cond = wake.length ? ` AND (topics IS NULL${' OR instr(topics, ?) > 0'.repeat(wake.length)})` : '';
-  const q = c.ranged(`SELECT * FROM changes WHERE rev > ? AND rev <= ? AND {KEY}${cond} ORDER BY rev LIMIT ?`, s.range, s.last, now);
-  return { s: q.s, params: [...q.params, ...wake.map((t) => `,${t},`), BATCH_LIMIT] };
+  // The LIMIT is written into the statement, not bound: SQLite's planner reads a bound LIMIT's value, so
+  // binding one marks the statement expired and every poll compiled it again (a fifth of a client's SQLite time).
+  const q = c.ranged(`SELECT * FROM changes WHERE rev > ? AND rev <= ? AND {KEY}${cond} ORDER BY rev LIMIT ${BATCH_LIMIT}`, s.range, s.last, now);
+  return { s: q.s, params: [...q.params, ...wake.map((t) => `,${t},`)] };
 }
 
 /** Keys starting with `prefix` are exactly those in [prefix, prefix with its last code point + 1). */
