@@ -15,12 +15,20 @@ class FakeSpeaker extends EventEmitter {
   deferringSelection = false;
   /** What happened, in order: the real speaker sends the UPDATEs for new originated routes from an immediate. */
   order: string[] = [];
-  setPeers(): void {}
+  /** Every configuring call and sending tick, in order: `peers <JSON>`, `originated <prefixes>`, `kick`. */
+  steps: string[] = [];
+  setPeers(peers: unknown[] = []): void {
+    this.steps.push(`peers ${JSON.stringify(peers)}`);
+  }
   /** The prefixes of each setOriginated call. */
   originated: string[][] = [];
   setOriginated(routes: { prefix: string }[] = []): void {
     this.originated.push(routes.map((r) => r.prefix));
-    setImmediate(() => this.order.push('speaker kick'));
+    this.steps.push(`originated ${routes.map((r) => r.prefix).join(',')}`);
+    setImmediate(() => {
+      this.order.push('speaker kick');
+      this.steps.push('kick');
+    });
   }
   async start(): Promise<number> {
     return 179;
@@ -190,6 +198,38 @@ describe('agent: a datastore change', () => {
       await settle();
       assert.equal(applied.length, before + 1);
       assert.deepEqual(speaker.order, ['speaker kick', 'dataplane']);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
+describe("agent: a pod's new block", () => {
+  it("goes to the speaker, and the speaker's sending tick runs, before the peers' export policies naming it are set", async () => {
+    const { agent, speaker, client } = await agentWithFakes();
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(ok(), what);
+    };
+    try {
+      await ensureNode(client, { name: 'n2', ipv4: '192.0.2.2/24' });
+      await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pods' }, spec: { cidr: '10.240.0.0/16', blockSize: 26, nodeSelector: 'all()' } });
+      await until('n1 peers with n2 (the mesh)', () => speaker.steps.some((x) => x.startsWith('peers') && x.includes('192.0.2.2')));
+      await agent.reload();
+      speaker.steps.length = 0;
+      const r = await new Ipam(client).autoAssign({ num4: 1, hostname: 'n1', handle: 'p1', attrs: { node: 'n1' } });
+      const block = r.v4.ips[0]!.block.toString();
+      const naming = (x: string) => x.startsWith('peers') && x.includes(`"cidr":"${block}"`);
+      await until("the peers' export policies name the block", () => speaker.steps.some(naming));
+      const sent = speaker.steps.findIndex((x) => x.startsWith('originated') && x.includes(block));
+      assert.ok(sent >= 0, speaker.steps.join('\n'));
+      assert.equal(speaker.steps[sent + 1], 'kick', `the tick right after: ${speaker.steps.slice(sent).join(' | ')}`);
+      assert.ok(speaker.steps.findIndex(naming) > sent + 1, 'the policies after the tick');
+      // Another address of the same block: nothing this node originates moves, and nothing is configured early.
+      speaker.steps.length = 0;
+      await new Ipam(client).autoAssign({ num4: 1, hostname: 'n1', handle: 'p2', attrs: { node: 'n1' } });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(speaker.steps, []);
     } finally {
       await agent.stop();
     }

@@ -21,8 +21,8 @@ import type { Client } from '../datastore/client.js';
 import { watchKV, type KVWatcher } from '../datastore/watcher.js';
 import type { Ipam } from '../ipam/ipam.js';
 import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
-import type { Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
-import { dataplanePlanner, planBgp } from '../routing/index.js';
+import type { OriginatedRoute, Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
+import { dataplanePlanner, planBgp, planOriginated } from '../routing/index.js';
 import type { DataplanePlanner } from '../routing/kernel.js';
 import type { BgpPlan, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
 import { VERSION } from '../version.js';
@@ -297,6 +297,20 @@ export class Agent extends EventEmitter {
     this.planner = undefined; // the datastore part of the kernel plan is worked out again
     this.dirty = undefined;
     this.lastReconfiguredAt = this.now();
+    if (reuse && this.speaker && this.plan?.enabled) {
+      // IPAM writes only, and this node's blocks moved (a pod's new block, an emptied one released): the routes
+      // it originates go to the speaker first, and its sending tick (an immediate) runs before the sessions are
+      // planned and the peers reconfigured — ≈1 ms that used to stand between the block and its UPDATE. The
+      // peers' export policies name this node's blocks (calico_aggr) and change a tick later; until then the
+      // policy in force decides a new block's route as the new one would (inside its pool: accepted), and a
+      // withdrawn route needs no policy.
+      const early = planOriginated(this.input());
+      if (early && !sameOriginated(early, this.plan.originated)) {
+        this.speaker.setOriginated(early);
+        await new Promise((r) => setImmediate(r));
+        if (this.stopped) return;
+      }
+    }
     const plan = planBgp(this.input());
     this.plan = plan;
     for (const w of plan.warnings) {
@@ -681,4 +695,9 @@ export class Serial {
       this.running = undefined;
     }
   }
+}
+
+/** Whether two lists of originated routes say the same, in order (both come out of routing's originatedRoutes, sorted). */
+function sameOriginated(a: readonly OriginatedRoute[], b: readonly OriginatedRoute[]): boolean {
+  return a.length === b.length && a.every((r, i) => JSON.stringify(r) === JSON.stringify(b[i]));
 }

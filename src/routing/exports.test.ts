@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planBgp } from './plan.js';
+import { planBgp, planOriginated } from './plan.js';
 import type { BgpPlan, BlockInfo, RoutingInput } from './types.js';
 import { bgpConfig, bgpFilter, bgpPeer, block, community, decide, input, ipPool, node } from './testing.js';
 
@@ -211,6 +211,34 @@ describe('export / import policy: BGPFilter rules come first (§1.3)', () => {
     const v4 = p.peers.filter((x) => x.families?.[0] === 'ipv4');
     assert.ok(v4.length >= 3);
     assert.ok(v4.every((x) => x.export === v4[0]!.export));
+  });
+});
+
+describe('planOriginated: the originated routes alone (the agent sends a new block before it plans the peers)', () => {
+  const inputFor = (me: string, o: Partial<RoutingInput> = {}) =>
+    input(me, { nodes: [node('a', { ip: '10.0.0.1/24', ip6: 'fd00::1/64' }), node('b', { ip: '10.0.0.2/24' })], ipPools: POOLS, blocks: BLOCKS, bgpConfigurations: [SVC], ...o });
+
+  it("are planBgp's; undefined where BGP is off", () => {
+    assert.deepEqual(planOriginated(inputFor('a')), planBgp(inputFor('a')).originated);
+    assert.deepEqual(planOriginated(inputFor('b')), planBgp(inputFor('b')).originated);
+    assert.equal(planOriginated(inputFor('nobody')), undefined);
+    assert.equal(planOriginated(inputFor('c', { nodes: [node('c', {})] })), undefined);
+  });
+
+  it("the export policy of before a new block decides the block's route (and its communities) as the policy naming it does", () => {
+    const fresh = block('10.244.7.0/26', 'a', { affinityState: 'confirmed' });
+    const config = bgpConfig('default', { ...SVC.spec, communities: [{ name: 'pods', value: '65000:100' }], prefixAdvertisements: [{ cidr: '10.244.0.0/16', communities: ['pods'] }] });
+    const o = { bgpPeers: [bgpPeer('x', { peerIP: '192.0.2.1', asNumber: 65000 })], bgpConfigurations: [config] };
+    const before = planBgp(inputFor('a', o));
+    const after = planBgp(inputFor('a', { ...o, blocks: [...BLOCKS, fresh] }));
+    const route = planOriginated(inputFor('a', { ...o, blocks: [...BLOCKS, fresh] }))!.find((r) => r.prefix === '10.244.7.0/26');
+    assert.ok(route && !before.originated.some((r) => r.prefix === '10.244.7.0/26'));
+    assert.notDeepEqual(exportOf(before), exportOf(after), 'the policy names the new block');
+    for (const peerKind of ['ibgp', 'ebgp'] as const) {
+      const d = decide(exportOf(after), '10.244.7.0/26', { peerKind });
+      assert.equal(d.accepted, true);
+      assert.deepEqual(decide(exportOf(before), '10.244.7.0/26', { peerKind }), d, peerKind);
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { IP } from '../net/index.js';
 import { PolicyBook, originatedRoutes } from './exports.js';
 import { BGP_PORT, hashRouterId, nodeAs, nodeListenPort, readFacts } from './facts.js';
 import { planPeers } from './peers.js';
+import type { OriginatedRoute } from '../bgp/speaker.js';
 import type { BgpPlan, RoutingInput } from './types.js';
 
 export { planDataplane, dataplanePlanner } from './kernel.js';
@@ -71,6 +72,17 @@ export function planBgp(input: RoutingInput): BgpPlan {
   if (self.rrClusterId) plan.clusterId = self.rrClusterId;
   plan.warnings = unique(f.warnings);
   return plan;
+}
+
+/**
+ * The routes `planBgp` would originate, without planning the sessions: for a change that can move only these
+ * (a pod's new block), so the agent can hand them to the speaker before it plans the rest. Undefined when BGP
+ * would be off (the node missing or without an address).
+ */
+export function planOriginated(input: RoutingInput): OriginatedRoute[] | undefined {
+  const f = readFacts(input);
+  if (!f.self || (!f.self.ipv4 && !f.self.ipv6)) return undefined;
+  return originatedRoutes(f);
 }
 
 function unique(list: string[]): string[] {
