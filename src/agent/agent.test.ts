@@ -42,6 +42,12 @@ class FakeSpeaker extends EventEmitter {
   close(): void {}
 }
 
+/** Waits (up to 1 s) until `ok()` holds, then asserts it, naming `what`. */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(ok(), what);
+}
+
 async function agentWithFakes() {
   const kv = new MemoryBackend();
   const client = new Client(kv);
@@ -207,10 +213,6 @@ describe('agent: a datastore change', () => {
 describe("agent: a pod's new block", () => {
   it("goes to the speaker, and the speaker's sending tick runs, before the peers' export policies naming it are set", async () => {
     const { agent, speaker, client } = await agentWithFakes();
-    const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 2));
-      assert.ok(ok(), what);
-    };
     try {
       await ensureNode(client, { name: 'n2', ipv4: '192.0.2.2/24' });
       await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pods' }, spec: { cidr: '10.240.0.0/16', blockSize: 26, nodeSelector: 'all()' } });
@@ -226,6 +228,7 @@ describe("agent: a pod's new block", () => {
       assert.equal(speaker.steps[sent + 1], 'kick', `the tick right after: ${speaker.steps.slice(sent).join(' | ')}`);
       assert.ok(speaker.steps.findIndex(naming) > sent + 1, 'the policies after the tick');
       // Another address of the same block: nothing this node originates moves, and nothing is configured early.
+      await new Promise((r) => setTimeout(r, 30)); // the claim's last writes, passes and ticks
       speaker.steps.length = 0;
       await new Ipam(client).autoAssign({ num4: 1, hostname: 'n1', handle: 'p2', attrs: { node: 'n1' } });
       await new Promise((r) => setTimeout(r, 50));
@@ -247,10 +250,6 @@ describe('agent: what a re-read reads', () => {
       const ps = reqs.map((x) => ('prefix' in x ? x.prefix : x.key));
       if (snapshotRead(ps)) reads.push(ps.length);
       return readMany(reqs);
-    };
-    const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 2));
-      assert.ok(ok(), what);
     };
     const originates = (cidr: string) => speaker.originated.at(-1)?.includes(cidr) === true;
     try {

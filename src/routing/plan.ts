@@ -11,7 +11,7 @@
  */
 import { IP } from '../net/index.js';
 import { PolicyBook, originatedRoutes } from './exports.js';
-import { BGP_PORT, hashRouterId, nodeAs, nodeListenPort, readFacts } from './facts.js';
+import { BGP_PORT, hashRouterId, nodeAs, nodeListenPort, readFacts, type Facts } from './facts.js';
 import { planPeers } from './peers.js';
 import type { OriginatedRoute } from '../bgp/speaker.js';
 import type { BgpPlan, RoutingInput } from './types.js';
@@ -21,18 +21,19 @@ export { vxlanMac, hashRouterId } from './facts.js';
 
 export function planBgp(input: RoutingInput): BgpPlan {
   const f = readFacts(input);
-  const self = f.self;
-  const off = (why: string): BgpPlan => ({
-    enabled: false,
-    routerId: '',
-    asNumber: self ? nodeAs(f, self) : f.globalAs,
-    listen: { port: BGP_PORT },
-    peers: [],
-    originated: [],
-    warnings: unique([...f.warnings, why]),
-  });
-  if (!self) return off(`node ${input.nodeName} not found: BGP is off`);
-  if (!self.ipv4 && !self.ipv6) return off(`node ${input.nodeName} has no IPv4 or IPv6 address: BGP is off`);
+  const why = bgpOff(f, input.nodeName);
+  if (why !== undefined) {
+    return {
+      enabled: false,
+      routerId: '',
+      asNumber: f.self ? nodeAs(f, f.self) : f.globalAs,
+      listen: { port: BGP_PORT },
+      peers: [],
+      originated: [],
+      warnings: unique([...f.warnings, why]),
+    };
+  }
+  const self = f.self!; // bgpOff found it
 
   // Router id (§5.2): CALICO_ROUTER_ID, `hash` ⇒ derived from the name, else the node's IPv4.
   let routerId: string;
@@ -81,8 +82,14 @@ export function planBgp(input: RoutingInput): BgpPlan {
  */
 export function planOriginated(input: RoutingInput): OriginatedRoute[] | undefined {
   const f = readFacts(input);
-  if (!f.self || (!f.self.ipv4 && !f.self.ipv6)) return undefined;
-  return originatedRoutes(f);
+  return bgpOff(f, input.nodeName) === undefined ? originatedRoutes(f) : undefined;
+}
+
+/** Why BGP is off on this node (it is missing, or has no address), or undefined when it is on. */
+function bgpOff(f: Facts, nodeName: string): string | undefined {
+  if (!f.self) return `node ${nodeName} not found: BGP is off`;
+  if (!f.self.ipv4 && !f.self.ipv6) return `node ${nodeName} has no IPv4 or IPv6 address: BGP is off`;
+  return undefined;
 }
 
 function unique(list: string[]): string[] {
