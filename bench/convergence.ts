@@ -576,7 +576,7 @@ interface ConfigResult {
    * together, the median daemon, the busiest; with reflectors also the median client (a host that only
    * receives, apart from its own triggers).
    */
-  cpuPerTriggerMs?: { total: number; median: number; max: number; maxHost: string; clientMedian?: number };
+  cpuPerTriggerMs?: { total: number; median: number; max: number; maxHost: string; clientMedian?: number; byHost?: Record<string, number> };
   measureWallSeconds?: number;
   foreignCpuSeconds?: number;
   noisy?: boolean;
@@ -703,6 +703,7 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
     res.cpuPerTriggerMs = { total: round(per.reduce((a, b) => a + b, 0), 1), median: round(mid(per), 3), max: round(sorted[sorted.length - 1]!, 2), maxHost: hosts[maxAt]?.name ?? '' };
     // The reflectors are the first two hosts (see the topology set-up).
     if (topo === 'rr') res.cpuPerTriggerMs.clientMedian = round(mid(per.slice(2)), 3);
+    res.cpuPerTriggerMs.byHost = Object.fromEntries(hosts.map((h, i) => [h.name, round(per[i] ?? 0, 3)]));
     const clients = res.cpuPerTriggerMs.clientMedian !== undefined ? `, client median ${res.cpuPerTriggerMs.clientMedian} ms` : '';
     log(`  ${target} ${topo} ${n}: CPU per trigger (announce + withdraw): ${res.cpuPerTriggerMs.total} ms in all, per daemon median ${res.cpuPerTriggerMs.median} ms${clients}, max ${res.cpuPerTriggerMs.max} ms (${res.cpuPerTriggerMs.maxHost})`);
     res.measureWallSeconds = round((now() - wall0) / 1000, 2);

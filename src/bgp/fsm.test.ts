@@ -607,6 +607,21 @@ describe('steadyStep', () => {
     }
   });
 
+  it('gives what step() gives for SendUpdate in Established (the keepalive timer restarted), and leaves the state as it is', () => {
+    for (const holdTime of [0, 3, 90]) {
+      const config = { ...CONFIG, holdTime };
+      const s = reach('Established', config, { ...PEER_OPEN, holdTime });
+      const full = step(config, s, { type: 'SendUpdate' });
+      assert.deepEqual(full.state, s, `hold ${holdTime}: step() changes nothing in the state`);
+      assert.deepEqual(steadyStep(s, 'SendUpdate'), full.effects, `hold ${holdTime}`);
+      assert.equal(sig(full.effects), holdTime > 0 ? `send:update start:keepalive:${holdTime / 3}s` : 'send:update');
+    }
+    for (const st of ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm'] as const) assert.equal(steadyStep(reach(st), 'SendUpdate'), undefined, st);
+    // A keepalive timer at another duration than Established runs: step() decides.
+    const s = reach('Established');
+    assert.equal(steadyStep({ ...s, timers: { ...s.timers, keepalive: 1234 } }, 'SendUpdate'), undefined);
+  });
+
   it('declines (undefined) in every other state, and for a hold timer Established would not run', () => {
     for (const st of ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm'] as const) {
       for (const type of types) assert.equal(steadyStep(reach(st), type), undefined, `${st} ${type}`);

@@ -280,20 +280,30 @@ export type SteadyMessage = 'KeepAliveMsg' | 'UpdateMsg' | 'RouteRefreshMsg';
 const PROCESS: FsmEffect = { type: 'process' };
 const PROCESS_ONLY: readonly FsmEffect[] = [PROCESS];
 const NO_EFFECTS: readonly FsmEffect[] = [];
+const SEND_UPDATE: FsmEffect = { type: 'send', message: { kind: 'update' } };
+const SEND_UPDATE_ONLY: readonly FsmEffect[] = [SEND_UPDATE];
 
 /**
- * What step() does for a KEEPALIVE, UPDATE or ROUTE-REFRESH received in Established, without the draft copy
- * of the state step() makes: those change nothing in the state (the hold timer restarts at the duration it
- * already has), so the state stays `state` and only the effects are returned — the hold timer restarted
- * (when one runs) and, for UPDATE and ROUTE-REFRESH, `process`. Undefined in any other state; the caller
- * then calls step(). A session receives one of these per message: the copy was most of the FSM's cost.
+ * What step() does for a KEEPALIVE, UPDATE or ROUTE-REFRESH received in Established, or for SendUpdate, without
+ * the draft copy of the state step() makes: those change nothing in the state (the hold or keepalive timer
+ * restarts at the duration it already has), so the state stays `state` and only the effects are returned — the
+ * timer restarted (when one runs) and, for UPDATE and ROUTE-REFRESH, `process`; for SendUpdate, `send update`.
+ * Undefined in any other state; the caller then calls step(). A session receives one of these per message, and
+ * a reflector sends one per client for each route it reflects: the copy was most of the FSM's cost.
  */
-export function steadyStep(state: FsmState, type: SteadyMessage): readonly FsmEffect[] | undefined {
+export function steadyStep(state: FsmState, type: SteadyMessage | 'SendUpdate'): readonly FsmEffect[] | undefined {
   const n = state.negotiated;
   if (state.state !== 'Established' || n === undefined) return undefined;
   const hold = n.holdTime > 0 ? holdMs(n) : undefined;
   // Established always runs the hold timer at this duration (or none with hold time 0); anything else, step() decides.
   if (state.timers.hold !== hold) return undefined;
+  if (type === 'SendUpdate') {
+    // UPDATEs out restart the keepalive timer at the duration it already runs at (none with hold time 0).
+    if (hold === undefined) return SEND_UPDATE_ONLY;
+    const keepalive = keepaliveMs(n);
+    if (state.timers.keepalive !== keepalive) return undefined;
+    return [SEND_UPDATE, { type: 'startTimer', timer: 'keepalive', ms: keepalive }];
+  }
   if (hold === undefined) return type === 'KeepAliveMsg' ? NO_EFFECTS : PROCESS_ONLY;
   const restart: FsmEffect = { type: 'startTimer', timer: 'hold', ms: hold };
   return type === 'KeepAliveMsg' ? [restart] : [restart, PROCESS];

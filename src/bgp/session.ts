@@ -22,6 +22,7 @@
 import type { Socket } from 'node:net';
 import { connectionDisposition, resolveCollision, secondConnection } from './fsm-collision.js';
 import { initialState, steadyStep, step, timerEvent, type SteadyMessage } from './fsm.js';
+import { writeNow } from './socket-write.js';
 import type { Capabilities, Direction, FsmConfig, FsmEffect, FsmEvent, FsmState, OpenMessage as FsmOpen, OutMessage, TimerName } from './fsm-types.js';
 import type { Family, Negotiated } from './types.js';
 import {
@@ -626,8 +627,8 @@ export class Session {
       case 'update': {
         // One write per pull: many small UPDATEs in one segment, not one system call each.
         const bufs = conn.outgoing ?? [];
-        if (bufs.length === 1) s.write(bufs[0]!);
-        else if (bufs.length > 1) s.write(Buffer.concat(bufs));
+        if (bufs.length === 1) writeNow(s, bufs[0]!);
+        else if (bufs.length > 1) writeNow(s, Buffer.concat(bufs));
         conn.outgoing = undefined;
         break;
       }
@@ -642,7 +643,9 @@ export class Session {
       const bufs = this.handlers.pull(this, PULL_BUDGET);
       if (bufs.length === 0) return;
       conn.outgoing = bufs;
-      this.apply(conn, { type: 'SendUpdate' });
+      const effects = steadyStep(conn.fsm, 'SendUpdate');
+      if (effects !== undefined) this.run(conn, effects);
+      else this.apply(conn, { type: 'SendUpdate' });
       conn.outgoing = undefined;
     }
   }

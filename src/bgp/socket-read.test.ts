@@ -10,6 +10,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { connectReading, readingAccepted, sharedReadBuffer } from './socket-read.js';
 import { nativeDup } from './tcp-md5.js';
+import { writeNow } from './socket-write.js';
 
 async function server(): Promise<{ port: number; conns: net.Socket[]; close: () => void }> {
   const conns: net.Socket[] = [];
@@ -37,6 +38,13 @@ describe('socket-read: reads into the shared buffer, emits copies', () => {
     await Promise.all(sockets.map((s) => once(s, 'connect')));
     await until(() => srv.conns.length, 2);
     const total = (i: number) => chunks[i]!.reduce((n, c) => n + c.length, 0);
+    // A connected socket of the speaker's is written straight to its descriptor (socket-write.ts).
+    const seen: Buffer[] = [];
+    srv.conns[0]!.on('data', (c: Buffer) => seen.push(c));
+    writeNow(sockets[0]!, Buffer.from('hello'));
+    assert.equal(sockets[0]!.bytesWritten, 0, 'not through the stream');
+    await until(() => seen.reduce((n, c) => n + c.length, 0), 5);
+    assert.equal(Buffer.concat(seen).toString(), 'hello');
 
     // First socket: 100 × 'A'; then the second: 100 × 'B', which lands in the same buffer.
     srv.conns[0]!.write(Buffer.alloc(100, 'A'));
@@ -94,6 +102,12 @@ describe('socket-read: reads into the shared buffer, emits copies', () => {
     s.write('pong');
     await until(() => back.reduce((n, c) => n + c.length, 0), 4);
     assert.equal(Buffer.concat(back).toString(), 'pong');
+    // The speaker's UPDATE writes go straight to this socket's descriptor (socket-write.ts), not the stream.
+    const streamed = s.bytesWritten;
+    writeNow(s, Buffer.from('ping'));
+    await until(() => back.reduce((n, c) => n + c.length, 0), 8);
+    assert.equal(Buffer.concat(back).toString(), 'pongping');
+    assert.equal(s.bytesWritten, streamed, 'written through the descriptor');
     client.write('D');
     await until(() => chunks.reduce((n, c) => n + c.length, 0), 301);
     const closed = once(s, 'close');

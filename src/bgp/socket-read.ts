@@ -1,5 +1,6 @@
 /**
- * How the speaker's own TCP sockets are read: into one process-wide buffer (`net`'s `onread`), not through the
+ * How the speaker's own TCP sockets are read (and marked to be written straight to their descriptor, see
+ * socket-write.ts): into one process-wide buffer (`net`'s `onread`), not through the
  * stream layer. A stream-mode read allocates a 64 KiB buffer per read and runs the Readable machinery (push,
  * 'data', the next-tick read-ahead) for every message; a reflector client reads one small UPDATE at a time, a few
  * times a second, so that fixed cost — cold in the CPU caches each time — was about half of what a bare Node
@@ -16,6 +17,7 @@
  * connection — and the duplicate wrapped like the MD5 addon's. Without the addon they keep the stream path.
  */
 import net from 'node:net';
+import { writeDirectly } from './socket-write.js';
 
 /** The largest read, as Node's stream reads (64 KiB); callbacks run one at a time, so one buffer serves all sockets. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -27,8 +29,11 @@ export const sharedReadBuffer = (): Buffer => READ_BUFFER;
 function onread(socket: () => net.Socket): net.OnReadOpts {
   return {
     buffer: READ_BUFFER,
-    callback: (n: number, buf: Uint8Array) => {
-      socket().emit('data', Buffer.from(buf.subarray(0, n)));
+    callback: (n: number) => {
+      // (Buffer.from of a view takes the array-like path, element by element; copy is a memcpy.)
+      const chunk = Buffer.allocUnsafe(n);
+      READ_BUFFER.copy(chunk, 0, 0, n);
+      socket().emit('data', chunk);
       return true;
     },
   };
@@ -37,7 +42,7 @@ function onread(socket: () => net.Socket): net.OnReadOpts {
 /** `net.connect`, reading through the shared buffer. */
 export function connectReading(opts: { host: string; port: number; localAddress?: string }): net.Socket {
   const s: net.Socket = net.connect({ ...opts, onread: onread(() => s) });
-  return s;
+  return writeDirectly(s);
 }
 
 /**
@@ -57,7 +62,7 @@ export function readingAccepted(sock: net.Socket, dup: ((fd: number) => number) 
   }
   if (copy === undefined) {
     sock.resume();
-    return sock;
+    return writeDirectly(sock);
   }
   sock.destroy();
   return socketOnFd(copy);
@@ -68,5 +73,5 @@ export function socketOnFd(fd: number): net.Socket {
   // The constructor reads `onread` (net.connect passes its options to it); @types/node 20 lists it for connect only.
   const opts: net.SocketConstructorOpts & { onread: net.OnReadOpts } = { fd, readable: true, writable: true, onread: onread(() => s) };
   const s: net.Socket = new net.Socket(opts);
-  return s;
+  return writeDirectly(s);
 }
