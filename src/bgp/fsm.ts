@@ -275,7 +275,8 @@ export function step(config: FsmConfig, state: FsmState, event: FsmEvent): StepR
 }
 
 /** The messages an Established session receives all the time. */
-export type SteadyMessage = 'KeepAliveMsg' | 'UpdateMsg' | 'RouteRefreshMsg';
+/** The events steadyStep answers: a message received, or UPDATEs to send. */
+export type SteadyEvent = 'KeepAliveMsg' | 'UpdateMsg' | 'RouteRefreshMsg' | 'SendUpdate';
 
 const PROCESS: FsmEffect = { type: 'process' };
 const PROCESS_ONLY: readonly FsmEffect[] = [PROCESS];
@@ -291,7 +292,7 @@ const SEND_UPDATE_ONLY: readonly FsmEffect[] = [SEND_UPDATE];
  * Undefined in any other state; the caller then calls step(). A session receives one of these per message, and
  * a reflector sends one per client for each route it reflects: the copy was most of the FSM's cost.
  */
-export function steadyStep(state: FsmState, type: SteadyMessage | 'SendUpdate'): readonly FsmEffect[] | undefined {
+export function steadyStep(state: FsmState, type: SteadyEvent): readonly FsmEffect[] | undefined {
   const n = state.negotiated;
   if (state.state !== 'Established' || n === undefined) return undefined;
   const hold = n.holdTime > 0 ? holdMs(n) : undefined;

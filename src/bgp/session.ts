@@ -21,7 +21,7 @@
  */
 import type { Socket } from 'node:net';
 import { connectionDisposition, resolveCollision, secondConnection } from './fsm-collision.js';
-import { initialState, steadyStep, step, timerEvent, type SteadyMessage } from './fsm.js';
+import { initialState, steadyStep, step, timerEvent, type SteadyEvent } from './fsm.js';
 import { writeNow } from './socket-write.js';
 import type { Capabilities, Direction, FsmConfig, FsmEffect, FsmEvent, FsmState, OpenMessage as FsmOpen, OutMessage, TimerName } from './fsm-types.js';
 import type { Family, Negotiated } from './types.js';
@@ -601,8 +601,8 @@ export class Session {
     }
   }
 
-  /** A message that leaves an Established FSM as it is takes steadyStep; anything else, the full step. */
-  private steady(conn: Conn, type: SteadyMessage): void {
+  /** A message or a send that leaves an Established FSM as it is takes steadyStep; anything else, the full step. */
+  private steady(conn: Conn, type: SteadyEvent): void {
     const effects = steadyStep(conn.fsm, type);
     if (effects !== undefined) this.run(conn, effects);
     else this.apply(conn, { type });
@@ -643,9 +643,7 @@ export class Session {
       const bufs = this.handlers.pull(this, PULL_BUDGET);
       if (bufs.length === 0) return;
       conn.outgoing = bufs;
-      const effects = steadyStep(conn.fsm, 'SendUpdate');
-      if (effects !== undefined) this.run(conn, effects);
-      else this.apply(conn, { type: 'SendUpdate' });
+      this.steady(conn, 'SendUpdate');
       conn.outgoing = undefined;
     }
   }

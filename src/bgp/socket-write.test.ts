@@ -74,7 +74,7 @@ describe('socket-write: writeNow', () => {
       assert.ok(client.writableLength < big.length, 'the kernel took a part of it directly');
       const small = pattern(49, 4);
       writeNow(client, small); // must not overtake the queued bytes
-      assert.equal(client.writableLength > small.length, true);
+      assert.ok(client.writableLength > small.length, 'the small write queued behind the large one');
       const got = await receive(peer, big.length + small.length);
       assert.equal(got.length, big.length + small.length);
       assert.ok(got.subarray(0, big.length).equals(big), 'the large write arrived whole and first');
