@@ -538,6 +538,9 @@ interface Trigger {
   slowest?: string;
   withdrawAllMs?: number;
   missing?: string[];
+  /** CONV_TRACE=1: the trigger's start (wall-clock ms) and each other host's arrival, to line up with a packet capture. */
+  t0?: number;
+  hostMs?: Record<string, number>;
 }
 
 interface Stats {
@@ -678,6 +681,10 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
         tr.firstMs = round(Math.min(...ts), 2);
         tr.allMs = round(ts[last]!, 2);
         tr.slowest = others[last]!.name;
+        if (process.env.CONV_TRACE) {
+          tr.t0 = round(t0, 3);
+          tr.hostMs = Object.fromEntries(others.map((x, i) => [x.name, round(ts[i]!, 2)]));
+        }
       }
       const t1 = now();
       await driver.withdraw(h, block, k);

@@ -237,6 +237,30 @@ describe("agent: a pod's new block", () => {
       await agent.stop();
     }
   });
+  it("its blackhole, and its removal, reach the kernel as route changes named to the dataplane, not as a whole plan", async () => {
+    const { agent, client, applied, hints } = await agentWithFakes();
+    try {
+      await client.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pods' }, spec: { cidr: '10.240.0.0/16', blockSize: 26, nodeSelector: 'all()' } });
+      await agent.reload();
+      await new Promise((r) => setTimeout(r, 30));
+      const from = applied.length;
+      const ipam = new Ipam(client);
+      const r = await ipam.autoAssign({ num4: 1, hostname: 'n1', handle: 'p1', attrs: { node: 'n1' } });
+      const block = r.v4.ips[0]!.block;
+      const blackhole = (p: DataplanePlan) => p.routes.some((x) => x.dst === block.toString() && x.type === 'blackhole');
+      await until('the blackhole is programmed', () => applied.length > from && blackhole(applied.at(-1)!));
+      const added = applied.findIndex((p, i) => i >= from && blackhole(p));
+      assert.deepEqual([...(hints[added] ?? new Map()).entries()], [[block.toString(), { dst: block.toString(), type: 'blackhole' }]]);
+      assert.ok(hints.slice(from).every((h) => h !== undefined), 'no pass planned in full');
+      await ipam.releaseByHandle('p1');
+      await ipam.releaseBlockAffinity({ type: 'host', name: 'n1' }, block, { requireEmpty: true });
+      await until('the blackhole is removed', () => !blackhole(applied.at(-1)!));
+      assert.deepEqual([...(hints.at(-1) ?? new Map()).entries()], [[block.toString(), undefined]]);
+      assert.ok(hints.slice(from).every((h) => h !== undefined), 'no pass planned in full');
+    } finally {
+      await agent.stop();
+    }
+  });
 });
 
 describe('agent: what a re-read reads', () => {

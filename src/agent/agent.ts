@@ -8,6 +8,9 @@
  * Everything is desired state: a datastore change (any key under /calico/) schedules one
  * re-read and re-plan (changes arriving together are coalesced); a best-route change schedules
  * one dataplane pass. Passes never overlap: a trigger during a pass runs one more pass after it.
+ * Both plans are made by planners (routing.bgpPlanner, routing.dataplanePlanner) that read the
+ * resources once: a change of IPAM blocks only — a pod's new block, here or elsewhere — is handed
+ * to them as new blocks, and the kernel is told which routes that moved.
  *
  * Restart without loss: a graceful stop (SIGTERM) drops the BGP sessions without NOTIFICATION so
  * peers keep our routes as stale (graceful restart), leaves the kernel routes in place and
@@ -22,7 +25,7 @@ import { watchKV, type KVWatcher } from '../datastore/watcher.js';
 import type { Ipam } from '../ipam/ipam.js';
 import { reconcileTunnelAddresses } from '../ipam/tunnel.js';
 import type { OriginatedRoute, Speaker, SpeakerOptions, PeerStatus } from '../bgp/speaker.js';
-import { dataplanePlanner, planBgp, planOriginated } from '../routing/index.js';
+import { bgpPlanner, dataplanePlanner, type BgpPlanner } from '../routing/index.js';
 import type { DataplanePlanner } from '../routing/kernel.js';
 import type { BgpPlan, DataplanePlan, HostFacts, KernelRoute, LearnedRoute, PlannedPeer, RoutingInput } from '../routing/types.js';
 import { VERSION } from '../version.js';
@@ -105,6 +108,8 @@ export class Agent extends EventEmitter {
   private readonly learned = new Map<string, LearnedRoute>();
   /** The kernel plan's datastore part for the current snapshot; learned routes go on top (routing.dataplanePlanner). */
   private planner: DataplanePlanner | undefined;
+  /** The BGP plan's resource part for the current snapshot's resources; the blocks go on top (routing.bgpPlanner). */
+  private bgpPlanner: BgpPlanner | undefined;
   /**
    * Learned prefixes changed since the last dataplane pass, when that pass planned from the same planner and
    * succeeded: the next pass updates the plan by them and tells the dataplane which routes moved. Undefined:
@@ -280,38 +285,49 @@ export class Agent extends EventEmitter {
       if (changeAt !== undefined) this.opts.hooks?.converged?.(this.now() - changeAt);
       return;
     }
-    // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
-    const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
-    const key = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me?.metadata.labels, me?.spec]);
-    if (me && key !== this.tunnelKey) {
-      const r = await reconcileTunnelAddresses(client, this.opts.ipam, this.opts.nodeName);
-      if (r.updated) {
-        this.opts.log('info', 'tunnel addresses updated', { addresses: r.addresses });
-        snap = await readSnapshot(client, this.ipamStore, this.blockViews);
+    // IPAM writes only: the resources are the last snapshot's, and only the blocks moved.
+    const kept = reuse !== undefined;
+    if (!kept) {
+      // Tunnel addresses follow the pools and this node's labels (allocateip runs on such changes).
+      const me = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
+      const key = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me?.metadata.labels, me?.spec]);
+      if (me && key !== this.tunnelKey) {
+        const r = await reconcileTunnelAddresses(client, this.opts.ipam, this.opts.nodeName);
+        if (r.updated) {
+          this.opts.log('info', 'tunnel addresses updated', { addresses: r.addresses });
+          snap = await readSnapshot(client, this.ipamStore, this.blockViews);
+        }
+        const me2 = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
+        this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);
       }
-      const me2 = snap.nodes.find((n) => n.metadata.name === this.opts.nodeName);
-      this.tunnelKey = JSON.stringify([snap.ipPools.map((p) => [p.metadata.name, p.spec]), me2?.metadata.labels, me2?.spec]);
+      this.watcher?.setWake(agentWakeTopics({ node: this.opts.nodeName, vxlan: vxlanInUse(snap.ipPools, snap.felixConfigurations ?? []) }));
     }
     this.snapshot = snap;
-    this.watcher?.setWake(agentWakeTopics({ node: this.opts.nodeName, vxlan: vxlanInUse(snap.ipPools, snap.felixConfigurations ?? []) }));
-    this.planner = undefined; // the datastore part of the kernel plan is worked out again
-    this.dirty = undefined;
+    // The planners keep what the resources decide and take the new blocks; new resources, new planners.
+    // (A password file is therefore read again on a configuration change or a reload, not on a pod's block.)
+    if (kept && this.planner) this.planner.setBlocks(snap.blocks, this.learned);
+    else {
+      this.planner = undefined;
+      this.dirty = undefined;
+    }
+    if (!kept || !this.bgpPlanner) this.bgpPlanner = bgpPlanner(this.input());
+    const planner = this.bgpPlanner;
     this.lastReconfiguredAt = this.now();
-    if (reuse && this.speaker && this.plan?.enabled) {
-      // IPAM writes only, and this node's blocks moved (a pod's new block, an emptied one released): the routes
-      // it originates go to the speaker first, and its sending tick (an immediate) runs before the sessions are
-      // planned and the peers reconfigured — ≈1 ms that used to stand between the block and its UPDATE. The
-      // peers' export policies name this node's blocks (calico_aggr) and change a tick later; until then the
-      // policy in force decides a new block's route as the new one would (inside its pool: accepted), and a
-      // withdrawn route needs no policy.
-      const early = planOriginated(this.input());
+    if (kept && this.speaker && this.plan?.enabled) {
+      // This node's blocks moved (a pod's new block, an emptied one released): the routes it originates go to
+      // the speaker first, and its sending tick (an immediate) runs before the sessions are planned and the
+      // peers reconfigured — ≈1 ms that used to stand between the block and its UPDATE. The peers' export
+      // policies name this node's blocks (calico_aggr) and change a tick later; until then the policy in
+      // force decides a new block's route as the new one would (inside its pool: accepted), and a withdrawn
+      // route needs no policy.
+      const early = planner.originated(snap.blocks);
       if (early && !sameOriginated(early, this.plan.originated)) {
         this.speaker.setOriginated(early);
         await new Promise((r) => setImmediate(r));
         if (this.stopped) return;
       }
     }
-    const plan = planBgp(this.input());
+    const plan = planner(snap.blocks);
     this.plan = plan;
     for (const w of plan.warnings) {
       if (!this.warned.has(w)) this.opts.log('warning', w, { node: this.opts.nodeName });

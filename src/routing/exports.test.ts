@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planBgp, planOriginated } from './plan.js';
+import { bgpPlanner, planBgp } from './plan.js';
 import type { BgpPlan, BlockInfo, RoutingInput } from './types.js';
 import { bgpConfig, bgpFilter, bgpPeer, block, community, decide, input, ipPool, node } from './testing.js';
 
@@ -214,15 +214,36 @@ describe('export / import policy: BGPFilter rules come first (§1.3)', () => {
   });
 });
 
-describe('planOriginated: the originated routes alone (the agent sends a new block before it plans the peers)', () => {
+describe('bgpPlanner: the resources read once, the blocks per call (the agent, for each pod block of its own)', () => {
   const inputFor = (me: string, o: Partial<RoutingInput> = {}) =>
     input(me, { nodes: [node('a', { ip: '10.0.0.1/24', ip6: 'fd00::1/64' }), node('b', { ip: '10.0.0.2/24' })], ipPools: POOLS, blocks: BLOCKS, bgpConfigurations: [SVC], ...o });
 
-  it("are planBgp's; undefined where BGP is off", () => {
-    assert.deepEqual(planOriginated(inputFor('a')), planBgp(inputFor('a')).originated);
-    assert.deepEqual(planOriginated(inputFor('b')), planBgp(inputFor('b')).originated);
-    assert.equal(planOriginated(inputFor('nobody')), undefined);
-    assert.equal(planOriginated(inputFor('c', { nodes: [node('c', {})] })), undefined);
+  it("originated: the routes alone, planBgp's; undefined where BGP is off", () => {
+    assert.deepEqual(bgpPlanner(inputFor('a')).originated(BLOCKS), planBgp(inputFor('a')).originated);
+    assert.deepEqual(bgpPlanner(inputFor('b')).originated(BLOCKS), planBgp(inputFor('b')).originated);
+    assert.equal(bgpPlanner(inputFor('nobody')).originated(BLOCKS), undefined);
+    assert.equal(bgpPlanner(inputFor('c', { nodes: [node('c', {})] })).originated(BLOCKS), undefined);
+  });
+
+  it('each call plans as planBgp does for its blocks, whatever came before: policies, originated routes and warnings of its own', () => {
+    const fresh = block('10.244.7.0/26', 'a', { affinityState: 'confirmed' });
+    const bad = { cidr: 'not-a-cidr', allocations: [] } as BlockInfo;
+    // A missing BGPFilter warns when its policy is made: once per plan, not once more per call.
+    const o = { bgpPeers: [bgpPeer('x', { peerIP: '192.0.2.1', asNumber: 65000, filters: ['missing'] })], bgpConfigurations: [SVC, bgpConfig('node.a', { listenPort: 1790 })] };
+    const planner = bgpPlanner(inputFor('a', o));
+    for (const blocks of [BLOCKS, [...BLOCKS, fresh], [bad, ...BLOCKS], BLOCKS]) {
+      const want = planBgp(inputFor('a', { ...o, blocks }));
+      assert.deepEqual(planner(blocks), want, blocks.map((b) => b.cidr).join(' '));
+    }
+    const withFresh = planner([...BLOCKS, fresh]);
+    assert.ok(withFresh.originated.some((r) => r.prefix === '10.244.7.0/26'));
+    assert.equal(decide(exportOf(withFresh), '10.244.7.1/32', { peerKind: 'ebgp' }).accepted, false, 'more specific than our new block: rejected');
+    assert.equal(decide(exportOf(planner(BLOCKS)), '10.244.7.1/32', { peerKind: 'ebgp' }).accepted, true, 'not our block any more: inside the pool, accepted');
+    assert.equal(withFresh.warnings.filter((w) => w.includes('missing')).length, 1);
+    assert.equal(planner([bad]).warnings.filter((w) => w.includes('not-a-cidr')).length, 1);
+    assert.ok(!planner(BLOCKS).warnings.some((w) => w.includes('not-a-cidr')), "an earlier call's block warning is not carried over");
+    // Where BGP is off the plan says why, with the blocks' warnings.
+    assert.deepEqual(bgpPlanner(inputFor('nobody'))([bad]), planBgp(inputFor('nobody', { blocks: [bad] })));
   });
 
   it("the export policy of before a new block decides the block's route (and its communities) as the policy naming it does", () => {
@@ -231,7 +252,7 @@ describe('planOriginated: the originated routes alone (the agent sends a new blo
     const o = { bgpPeers: [bgpPeer('x', { peerIP: '192.0.2.1', asNumber: 65000 })], bgpConfigurations: [config] };
     const before = planBgp(inputFor('a', o));
     const after = planBgp(inputFor('a', { ...o, blocks: [...BLOCKS, fresh] }));
-    const route = planOriginated(inputFor('a', { ...o, blocks: [...BLOCKS, fresh] }))!.find((r) => r.prefix === '10.244.7.0/26');
+    const route = bgpPlanner(inputFor('a', o)).originated([...BLOCKS, fresh])!.find((r) => r.prefix === '10.244.7.0/26');
     assert.ok(route && !before.originated.some((r) => r.prefix === '10.244.7.0/26'));
     assert.notDeepEqual(exportOf(before), exportOf(after), 'the policy names the new block');
     for (const peerKind of ['ibgp', 'ebgp'] as const) {

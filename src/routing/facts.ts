@@ -278,7 +278,16 @@ function readCommunityRules(cfg: Resource, warnings: string[]): CommunityRule[] 
   return rules;
 }
 
+/** The facts of an input: its resources' (readResourceFacts) with its IPAM blocks (withBlocks). */
 export function readFacts(input: RoutingInput): Facts {
+  return withBlocks(readResourceFacts(input), input.blocks);
+}
+
+/**
+ * The facts of everything but the IPAM blocks (`blocks` is empty): what a pod's new block elsewhere, or here,
+ * leaves as it was, so planners read it once per set of resources (withBlocks adds the blocks).
+ */
+export function readResourceFacts(input: Omit<RoutingInput, 'blocks'>): Facts {
   const warnings: string[] = [];
   const nodeList = input.nodes
     .filter((r) => r.metadata.name)
@@ -333,12 +342,21 @@ export function readFacts(input: RoutingInput): Facts {
   if (rt !== undefined) facts.meshRestartTime = rt;
   else if (g.nodeMeshMaxRestartTime != null) warnings.push(`BGPConfiguration default: ignoring bad nodeMeshMaxRestartTime ${JSON.stringify(g.nodeMeshMaxRestartTime)}`);
 
-  for (const b of input.blocks) {
-    const cidr = Prefix.tryParse(b.cidr);
-    if (cidr) facts.blocks.push({ info: b, cidr });
-    else warnings.push(`IPAM block ${JSON.stringify(b.cidr)}: bad CIDR, ignored`);
-  }
   return facts;
+}
+
+/**
+ * `base` (read without blocks) with these IPAM blocks: a new Facts that shares base's node, pool and
+ * configuration facts (nothing downstream changes them) and has warnings of its own, base's first.
+ */
+export function withBlocks(base: Facts, blocks: readonly BlockInfo[]): Facts {
+  const f: Facts = { ...base, blocks: [], warnings: [...base.warnings] };
+  for (const b of blocks) {
+    const cidr = Prefix.tryParse(b.cidr);
+    if (cidr) f.blocks.push({ info: b, cidr });
+    else f.warnings.push(`IPAM block ${JSON.stringify(b.cidr)}: bad CIDR, ignored`);
+  }
+  return f;
 }
 
 // ----- derived lookups ---------------------------------------------------------------------

@@ -3,5 +3,5 @@
  * plan, computed from projectcalico.org/v3 resources and IPAM facts (calico-compat.md §5, §6).
  */
 export type * from './types.js';
-export { planBgp, planOriginated, planDataplane, dataplanePlanner, vxlanMac, hashRouterId } from './plan.js';
+export { planBgp, bgpPlanner, planDataplane, dataplanePlanner, vxlanMac, hashRouterId, type BgpPlanner } from './plan.js';
 export { VXLAN_DEVICE, IPIP_DEVICE } from './kernel.js';

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dataplanePlanner, planDataplane, vxlanMac } from './plan.js';
-import type { BlockInfo, KernelRoute, LearnedRoute, RoutingInput } from './types.js';
+import type { DataplanePlanner } from './kernel.js';
+import type { BlockInfo, DataplanePlan, KernelRoute, LearnedRoute, RoutingInput } from './types.js';
 import { bgpConfig, bgpPeer, block, felixConfig, input, ipPool, node, type NodeOpts } from './testing.js';
 
 const HOST = { iface: 'eth0', mtu: 1500 };
@@ -18,6 +19,21 @@ function dp(o: { nodes?: Record<string, NodeOpts>; learned?: LearnedRoute[]; hos
 }
 const route = (routes: KernelRoute[], dst: string) => routes.find((r) => r.dst === dst);
 const bgp = (prefix: string, nextHop: string, from = nextHop): LearnedRoute => ({ prefix, nextHop, from });
+
+/**
+ * Asserts that an update gives the plan a full planning gives (`want`), and as its changes exactly the
+ * destinations whose route differs from the previous plan (`before`), each with its route now.
+ */
+function updatedAsPlanned(u: ReturnType<DataplanePlanner['update']>, before: DataplanePlan, want: DataplanePlan, what: string) {
+  assert.ok(u, what);
+  assert.deepEqual(u.plan, want, what);
+  const was = new Map(before.routes.map((r) => [r.dst, r]));
+  const now = new Map(want.routes.map((r) => [r.dst, r]));
+  const differ = [...new Set([...was.keys(), ...now.keys()])].filter((d) => JSON.stringify(was.get(d)) !== JSON.stringify(now.get(d)));
+  assert.deepEqual([...u.changes.keys()].sort(), differ.sort(), what);
+  for (const [d, r] of u.changes) assert.deepEqual(r, now.get(d), what);
+  return u;
+}
 
 describe('planDataplane: learned BGP routes (calico_kernel_programming, §5.6)', () => {
   const pools = [
@@ -285,17 +301,7 @@ describe('dataplanePlanner: the datastore part once, learned routes on top', () 
         if (what === 0) learned.delete(prefix);
         else learned.set(prefix, what === 3 && prefix === '10.5.0.64/26' ? bgp(prefix, '10.0.0.1', 'local') : bgp(prefix, `10.0.0.${rnd(3) + 2}`));
       }
-      const u = planner.update(learned, changed);
-      assert.ok(u, `step ${step}`);
-      const want = planDataplane(i, [...learned.values()], HOST);
-      assert.deepEqual(u.plan, want, `step ${step}`);
-      // The changes are exactly the destinations whose route differs from the previous plan.
-      const was = new Map(before.routes.map((r) => [r.dst, r]));
-      const now = new Map(want.routes.map((r) => [r.dst, r]));
-      const differ = [...new Set([...was.keys(), ...now.keys()])].filter((d) => JSON.stringify(was.get(d)) !== JSON.stringify(now.get(d)));
-      assert.deepEqual([...u.changes.keys()].sort(), differ.sort(), `step ${step}`);
-      for (const [d, r] of u.changes) assert.deepEqual(r, now.get(d));
-      before = u.plan;
+      before = updatedAsPlanned(planner.update(learned, changed), before, planDataplane(i, [...learned.values()], HOST), `step ${step}`).plan;
     }
     assert.ok(before.routes.some((r) => r.dst === '10.5.0.0/26' && r.type === 'blackhole'), 'our block: the blackhole, whatever was learned for it');
     // A prefix spelt another way: the planner cannot tell which spelling wins and says so (the caller plans in full).
@@ -304,5 +310,66 @@ describe('dataplanePlanner: the datastore part once, learned routes on top', () 
     assert.equal(planner.update(learned, ['10.5.1.0/26']), undefined, 'until the next full plan');
     assert.deepEqual(planner(learned.values()), planDataplane(i, [...learned.values()], HOST));
     assert.ok(planner.update(learned, ['10.5.1.0/26']));
+  });
+
+  it('setBlocks: after any sequence of block and learned changes, the plan a full planning of those blocks gives, and exactly the routes that differ', () => {
+    const base = input('a', {
+      nodes: [node('a', { ip: '10.0.0.1/24', vxlan: '10.4.0.1' }), node('b', { ip: '10.0.0.2/24', vxlan: '10.4.1.1' }), node('c', { ip: '10.0.1.3/24', vxlan: '10.4.2.1' })],
+      ipPools: [ipPool('p', { cidr: '10.5.0.0/16' }), ipPool('vx', { cidr: '10.4.0.0/16', vxlanMode: 'CrossSubnet' })],
+      bgpPeers: [bgpPeer('tor', { peerIP: '192.0.2.1', asNumber: 65001, reachableBy: '10.0.0.254' })],
+      blocks: [block('10.5.0.0/26', 'a')],
+    });
+    // Blocks that come and go: ours (a blackhole, which outranks what is learned for it), others' in the VXLAN
+    // pool (routes via their VTEP or, in our subnet, their node IP), one with an address borrowed by c, a
+    // pending one of ours, a host-length one.
+    const candidates: BlockInfo[] = [
+      block('10.5.0.0/26', 'a'),
+      block('10.5.1.0/26', 'a', { affinityState: 'pending' }),
+      block('10.5.2.0/26', 'a'),
+      block('10.5.3.0/32', 'a'),
+      block('10.4.0.0/26', 'a'),
+      block('10.4.1.0/26', 'b'),
+      block('10.4.2.0/26', 'c'),
+      block('10.4.1.64/26', 'b', { allocations: [{ ip: '10.4.1.70', node: 'c' }] }),
+    ];
+    const planner = dataplanePlanner(base, HOST);
+    const learned = new Map<string, LearnedRoute>();
+    let blocks = base.blocks;
+    let before = planner(learned.values());
+    let seed = 11;
+    // (The high bits: an LCG's low bit alternates, which would make every other step alike.)
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), Math.floor(seed / 65536) % n);
+    const prefixes = ['10.5.0.0/26', '10.5.1.0/26', '10.5.2.0/26', '10.5.9.0/26', '192.0.2.1/32'];
+    let moved = 0;
+    for (let step = 0; step < 300; step++) {
+      const changed = new Set<string>();
+      if (rnd(2) === 0) {
+        blocks = candidates.filter(() => rnd(2) === 0);
+        planner.setBlocks(blocks, learned);
+      }
+      for (let k = rnd(3); k > 0; k--) {
+        const prefix = prefixes[rnd(prefixes.length)]!;
+        changed.add(prefix);
+        if (rnd(3) === 0) learned.delete(prefix);
+        else learned.set(prefix, bgp(prefix, `10.0.0.${rnd(3) + 2}`));
+      }
+      const want = planDataplane({ ...base, blocks }, [...learned.values()], HOST);
+      const u = updatedAsPlanned(planner.update(learned, changed), before, want, `step ${step}`);
+      moved += u.changes.size;
+      before = u.plan;
+      // A full plan in between starts from the same blocks.
+      if (step % 50 === 49) assert.deepEqual(planner(learned.values()), want);
+    }
+    assert.ok(moved > 100, `the walk moved routes (${moved})`);
+    // Before any plan, the blocks are simply those of the next (full) one.
+    const fresh = dataplanePlanner(base, HOST);
+    fresh.setBlocks([candidates[2]!], learned);
+    assert.deepEqual(fresh(learned.values()), planDataplane({ ...base, blocks: [candidates[2]!] }, [...learned.values()], HOST));
+    // A learned prefix spelt another way than its route: setBlocks could not find it again; the caller plans in full.
+    const spelt = new Map([['10.5.2.1/26', bgp('10.5.2.1/26', '10.0.0.2')]]);
+    fresh(spelt.values());
+    fresh.setBlocks([], spelt);
+    assert.equal(fresh.update(spelt, []), undefined);
+    assert.deepEqual(fresh(spelt.values()), planDataplane({ ...base, blocks: [] }, [...spelt.values()], HOST));
   });
 });

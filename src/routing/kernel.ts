@@ -21,9 +21,9 @@
 import type { Resource } from '../api/meta.js';
 import { IP, Prefix } from '../net/index.js';
 import { NO_POLICIES } from './exports.js';
-import { byPrefix, isHostLength, poolOf, readFacts, serviceRanges, vxlanMac, type Facts, type NodeFacts } from './facts.js';
+import { byPrefix, isHostLength, poolOf, readResourceFacts, serviceRanges, vxlanMac, withBlocks, type Facts, type NodeFacts } from './facts.js';
 import { planPeers } from './peers.js';
-import type { DataplanePlan, HostFacts, IpipDevice, KernelRoute, LearnedRoute, RoutingInput, VxlanDevice } from './types.js';
+import type { BlockInfo, DataplanePlan, HostFacts, IpipDevice, KernelRoute, LearnedRoute, RoutingInput, VxlanDevice } from './types.js';
 
 export const VXLAN_DEVICE = 'vxlan.calico' as const;
 export const IPIP_DEVICE = 'tunl0' as const;
@@ -219,10 +219,16 @@ export interface DataplanePlanner {
   /**
    * The plan after the learned routes of `changed` prefixes moved (`learned` holds every learned route by
    * prefix), relative to the plan of the previous call, and the destinations whose route differs (undefined:
-   * no route any more). Undefined when it cannot tell — no previous call, or a prefix not in canonical form —
-   * and the caller plans in full.
+   * no route any more) — those of `setBlocks` since then included. Undefined when it cannot tell — no
+   * previous call, or a prefix not in canonical form — and the caller plans in full.
    */
   update(learned: ReadonlyMap<string, LearnedRoute>, changed: Iterable<string>): { plan: DataplanePlan; changes: Map<string, Readonly<KernelRoute> | undefined> } | undefined;
+  /**
+   * The IPAM blocks are now these, nothing else in the input changed (a pod's block came or went, here or
+   * elsewhere): the routes they decide — blackholes, VXLAN routes — are worked out again, and the next call
+   * plans with them; the next `update` reports the destinations they moved. `learned` as for `update`.
+   */
+  setBlocks(blocks: readonly BlockInfo[], learned: ReadonlyMap<string, LearnedRoute>): void;
 }
 
 /**
@@ -230,24 +236,33 @@ export interface DataplanePlanner {
  * blackholes, VXLAN, reachableBy routes, NAT) is worked out once; the function returned adds the
  * learned routes. A route learned somewhere in the cluster — what every host sees for every pod
  * block — then costs the filter and a sort, not a re-read of every node, pool, block and peering;
- * and through `update`, a lookup and an insertion. Plans share their route objects, which are frozen.
+ * and through `update`, a lookup and an insertion. A new block (`setBlocks`) re-reads the blocks only.
+ * Plans share their route objects, which are frozen.
  */
 export function dataplanePlanner(input: RoutingInput, host: HostFacts): DataplanePlanner {
-  const f = readFacts(input);
+  const resources = readResourceFacts(input);
+  const f = withBlocks(resources, input.blocks);
   const byCidr = (a: { cidr: Prefix }, b: { cidr: Prefix }) => byPrefix(a.cidr, b.cidr);
   const pools = [...f.pools].sort(byCidr);
   // Felix masquerades every pool with natOutgoing — disabled ones too (a draining pool still has workloads).
   const nat = { masquerade: pools.filter((p) => p.natOutgoing).map((p) => p.cidr.toString()), pools: pools.map((p) => p.cidr.toString()) };
   if (!f.self) {
     const empty = () => ({ routes: [], nat: { masquerade: [...nat.masquerade], pools: [...nat.pools] } });
-    return Object.assign(empty, { update: () => ({ plan: empty(), changes: new Map<string, KernelRoute | undefined>() }) });
+    return Object.assign(empty, { update: () => ({ plan: empty(), changes: new Map<string, KernelRoute | undefined>() }), setBlocks: () => {} });
   }
 
-  const base = new RouteSet();
-  blackholes(f, base);
   const vxlan = vxlanDevice(f, host);
-  if (vxlan) vxlanRoutes(f, host, base);
-  reachableByRoutes(f, input.bgpPeers, base);
+  const reachable = new RouteSet();
+  reachableByRoutes(f, input.bgpPeers, reachable);
+  // The routes the datastore decides, in precedence order: blackholes, VXLAN (both from the blocks), reachableBy.
+  const baseOf = (fb: Facts): RouteSet => {
+    const out = new RouteSet();
+    blackholes(fb, out);
+    if (vxlan) vxlanRoutes(fb, host, out);
+    for (const e of reachable.routes.values()) out.add(e.p, e.r);
+    return out;
+  };
+  let base = baseOf(f);
   const ipip = ipipDevice(f, host);
   const filter = learnedFilter(f, host);
   // Fresh containers each time (a caller may keep or change a plan without touching the next one); the
@@ -262,11 +277,20 @@ export function dataplanePlanner(input: RoutingInput, host: HostFacts): Dataplan
   // checks), and the same sorted. Undefined until a full plan, and after `update` met what it cannot do.
   let byDst: Map<string, Entry> | undefined;
   let order: Entry[] = [];
+  // Destinations setBlocks moved since the previous call.
+  let moved = new Map<string, Readonly<KernelRoute> | undefined>();
+  // Whether every learned route the last full plan accepted is keyed by its route's destination, as the
+  // speaker's are: setBlocks finds the learned route to a destination by that key.
+  let canonical = true;
   const full = (learned: Iterable<LearnedRoute>): DataplanePlan => {
+    moved = new Map();
+    canonical = true;
     byDst = new Map(base.routes);
     for (const l of learned) {
       const e = filter(l);
-      if (e && !byDst.has(e.r.dst)) byDst.set(e.r.dst, e);
+      if (!e) continue;
+      if (e.r.dst !== l.prefix) canonical = false;
+      if (!byDst.has(e.r.dst)) byDst.set(e.r.dst, e);
     }
     order = [...byDst.values()].sort(byEntry);
     return planOf(order);
@@ -275,9 +299,23 @@ export function dataplanePlanner(input: RoutingInput, host: HostFacts): Dataplan
     byDst = undefined;
     return undefined;
   };
+  /** Puts `e` (undefined: nothing) at `dst` in the plan; false when the plan does not hold what it should. */
+  const place = (dst: string, had: Entry | undefined, e: Entry | undefined): boolean => {
+    if (had) {
+      const i = search(order, had);
+      if (order[i] !== had) return false;
+      order.splice(i, 1);
+    }
+    if (e) {
+      byDst!.set(dst, e);
+      order.splice(search(order, e), 0, e);
+    } else byDst!.delete(dst);
+    return true;
+  };
   const update: DataplanePlanner['update'] = (learned, changed) => {
     if (byDst === undefined) return undefined;
-    const changes = new Map<string, Readonly<KernelRoute> | undefined>();
+    const changes = moved;
+    moved = new Map();
     for (const prefix of changed) {
       const l = learned.get(prefix);
       const e = l ? filter(l) : null;
@@ -286,18 +324,48 @@ export function dataplanePlanner(input: RoutingInput, host: HostFacts): Dataplan
       if ((e && e.r.dst !== prefix) || (had?.learned !== undefined && had.learned !== prefix)) return fail();
       if (had && had.learned === undefined) continue; // a blackhole, VXLAN or reachableBy route outranks it
       if (had === undefined ? e === null : e !== null && had.r === e.r) continue; // nothing differs
-      if (had) {
-        const i = search(order, had);
-        if (order[i] !== had) return fail();
-        order.splice(i, 1);
-      }
-      if (e) {
-        byDst.set(prefix, e);
-        order.splice(search(order, e), 0, e);
-      } else byDst.delete(prefix);
+      if (!place(prefix, had, e ?? undefined)) return fail();
       changes.set(prefix, e?.r);
     }
     return { plan: planOf(order), changes };
   };
-  return Object.assign(full, { update });
+  const setBlocks: DataplanePlanner['setBlocks'] = (blocks, learned) => {
+    const before = base;
+    base = baseOf(withBlocks(resources, blocks));
+    for (const [dst, e] of base.routes) {
+      const old = before.routes.get(dst);
+      // The same route as before keeps its object (plans share them; `update` compares them by identity).
+      if (old && sameRoute(old.r, e.r)) base.routes.set(dst, old);
+    }
+    if (byDst === undefined) return; // the next call plans in full, with the new routes
+    if (!canonical) {
+      fail();
+      return;
+    }
+    for (const dst of new Set([...before.routes.keys(), ...base.routes.keys()])) {
+      const now = base.routes.get(dst);
+      if (now !== undefined && now === before.routes.get(dst)) continue;
+      // No datastore route here any more: the learned route to it, if any, takes the place.
+      const l = now ? undefined : learned.get(dst);
+      const e = now ?? (l ? filter(l) : null) ?? undefined;
+      if (e && e.r.dst !== dst) {
+        fail();
+        return;
+      }
+      const had = byDst.get(dst);
+      if (had === e) continue;
+      if (!place(dst, had, e)) {
+        fail();
+        return;
+      }
+      moved.set(dst, e?.r);
+    }
+  };
+  return Object.assign(full, { update, setBlocks });
+}
+
+/** Whether two planned routes say the same (every field). */
+function sameRoute(a: Readonly<KernelRoute>, b: Readonly<KernelRoute>): boolean {
+  const ka = Object.keys(a) as (keyof KernelRoute)[];
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }

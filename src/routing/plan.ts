@@ -10,30 +10,48 @@
  * as Calico's separate bird / bird6 daemons do.
  */
 import { IP } from '../net/index.js';
-import { PolicyBook, originatedRoutes } from './exports.js';
-import { BGP_PORT, hashRouterId, nodeAs, nodeListenPort, readFacts, type Facts } from './facts.js';
-import { planPeers } from './peers.js';
+import type { PolicyDefinition } from '../bgp/policy.js';
 import type { OriginatedRoute } from '../bgp/speaker.js';
-import type { BgpPlan, RoutingInput } from './types.js';
+import { PolicyBook, originatedRoutes, type PolicySource } from './exports.js';
+import { BGP_PORT, hashRouterId, nodeAs, nodeListenPort, readResourceFacts, withBlocks, type Facts, type Fam } from './facts.js';
+import { planPeers } from './peers.js';
+import type { BgpPlan, BlockInfo, PlannedPeer, RoutingInput } from './types.js';
 
 export { planDataplane, dataplanePlanner } from './kernel.js';
 export { vxlanMac, hashRouterId } from './facts.js';
 
 export function planBgp(input: RoutingInput): BgpPlan {
-  const f = readFacts(input);
-  const why = bgpOff(f, input.nodeName);
+  return bgpPlanner(input)(input.blocks);
+}
+
+/**
+ * planBgp in two steps, for the agent: everything that depends only on the resources — the router id, the
+ * sessions, the selectors they evaluate — is worked out once; the function returned takes the IPAM blocks,
+ * which move with every pod block this node gains or loses (they change the routes it originates and the
+ * export policies that name its blocks, calico_aggr). `originated` is the first half of that on its own: the
+ * routes, without the sessions, for the agent to hand to the speaker before it plans the rest.
+ */
+export interface BgpPlanner {
+  (blocks: readonly BlockInfo[]): BgpPlan;
+  originated(blocks: readonly BlockInfo[]): OriginatedRoute[] | undefined;
+}
+
+export function bgpPlanner(input: Omit<RoutingInput, 'blocks'>): BgpPlanner {
+  const base = readResourceFacts(input);
+  const why = bgpOff(base, input.nodeName);
   if (why !== undefined) {
-    return {
+    const off = (blocks: readonly BlockInfo[]): BgpPlan => ({
       enabled: false,
       routerId: '',
-      asNumber: f.self ? nodeAs(f, f.self) : f.globalAs,
+      asNumber: base.self ? nodeAs(base, base.self) : base.globalAs,
       listen: { port: BGP_PORT },
       peers: [],
       originated: [],
-      warnings: unique([...f.warnings, why]),
-    };
+      warnings: unique([...withBlocks(base, blocks).warnings, why]),
+    });
+    return Object.assign(off, { originated: () => undefined });
   }
-  const self = f.self!; // bgpOff found it
+  const self = base.self!; // bgpOff found it
 
   // Router id (§5.2): CALICO_ROUTER_ID, `hash` ⇒ derived from the name, else the node's IPv4.
   let routerId: string;
@@ -41,48 +59,79 @@ export function planBgp(input: RoutingInput): BgpPlan {
   if (env === 'hash') routerId = hashRouterId(input.nodeName);
   else if (env && IP.tryParse(env)?.version === 4) routerId = env;
   else {
-    if (env) f.warnings.push(`CALICO_ROUTER_ID ${JSON.stringify(env)} is not an IPv4 address; ignored`);
+    if (env) base.warnings.push(`CALICO_ROUTER_ID ${JSON.stringify(env)} is not an IPv4 address; ignored`);
     if (self.ipv4) routerId = self.ipv4;
     else {
       // BIRD needs a 4-octet id even for IPv6; Calico then requires CALICO_ROUTER_ID=hash.
       routerId = hashRouterId(input.nodeName);
-      f.warnings.push(`node ${input.nodeName} has no IPv4 address: router id ${routerId} derived from the node name (as CALICO_ROUTER_ID=hash)`);
+      base.warnings.push(`node ${input.nodeName} has no IPv4 address: router id ${routerId} derived from the node name (as CALICO_ROUTER_ID=hash)`);
     }
   }
 
-  const listen: BgpPlan['listen'] = { port: nodeListenPort(f, input.nodeName) ?? BGP_PORT };
-  if (f.bindMode === 'NodeIP') listen.address = (self.ipv4 ?? self.ipv6)!;
+  const listen: BgpPlan['listen'] = { port: nodeListenPort(base, input.nodeName) ?? BGP_PORT };
+  if (base.bindMode === 'NodeIP') listen.address = (self.ipv4 ?? self.ipv6)!;
 
-  const peers = planPeers(f, input.bgpPeers, input.secret, new PolicyBook(f, input.bgpFilters));
-  if (peers.length === 0) {
-    const others = f.nodeList.filter((n) => n.name !== f.me && (n.ipv4 || n.ipv6));
-    if (!f.meshEnabled) f.warnings.push(`node ${f.me} has no BGP peers: the node-to-node mesh is off and no BGPPeer selects it`);
-    else if (self.rrClusterId) f.warnings.push(`node ${f.me} has no BGP peers: it is a route reflector (not in the mesh) and no BGPPeer selects it`);
-    else if (others.length > 0) f.warnings.push(`node ${f.me} has no BGP peers: every other node is a route reflector and no BGPPeer selects it`);
+  // The sessions with stand-ins for their policies, which the blocks decide: each call puts in its own.
+  const slots = new PolicySlots();
+  const sessions = planPeers(base, input.bgpPeers, input.secret, slots);
+  if (sessions.length === 0) {
+    const others = base.nodeList.filter((n) => n.name !== base.me && (n.ipv4 || n.ipv6));
+    if (!base.meshEnabled) base.warnings.push(`node ${base.me} has no BGP peers: the node-to-node mesh is off and no BGPPeer selects it`);
+    else if (self.rrClusterId) base.warnings.push(`node ${base.me} has no BGP peers: it is a route reflector (not in the mesh) and no BGPPeer selects it`);
+    else if (others.length > 0) base.warnings.push(`node ${base.me} has no BGP peers: every other node is a route reflector and no BGPPeer selects it`);
   }
 
-  const plan: BgpPlan = {
-    enabled: true,
-    routerId,
-    asNumber: nodeAs(f, self),
-    listen,
-    peers,
-    originated: originatedRoutes(f),
-    warnings: [],
+  const plan = (blocks: readonly BlockInfo[]): BgpPlan => {
+    const f = withBlocks(base, blocks);
+    const book = new PolicyBook(f, input.bgpFilters);
+    const p: BgpPlan = {
+      enabled: true,
+      routerId,
+      asNumber: nodeAs(f, self),
+      listen: { ...listen },
+      peers: sessions.map((s) => slots.bind(s, book)),
+      originated: originatedRoutes(f),
+      warnings: [],
+    };
+    if (self.rrClusterId) p.clusterId = self.rrClusterId;
+    p.warnings = unique(f.warnings);
+    return p;
   };
-  if (self.rrClusterId) plan.clusterId = self.rrClusterId;
-  plan.warnings = unique(f.warnings);
-  return plan;
+  return Object.assign(plan, { originated: (blocks: readonly BlockInfo[]) => originatedRoutes(withBlocks(base, blocks)) });
 }
 
-/**
- * The routes `planBgp` would originate, without planning the sessions: for a change that can move only these
- * (a pod's new block), so the agent can hand them to the speaker before it plans the rest. Undefined when BGP
- * would be off (the node missing or without an address).
- */
-export function planOriginated(input: RoutingInput): OriginatedRoute[] | undefined {
-  const f = readFacts(input);
-  return bgpOff(f, input.nodeName) === undefined ? originatedRoutes(f) : undefined;
+/** Stand-in policies that remember what they stand for (family, filters), and a session with the real ones. */
+class PolicySlots implements PolicySource {
+  private readonly slots = new Map<PolicyDefinition, { dir: 'import' | 'export'; fam: Fam; filters: readonly string[] }>();
+
+  importPolicy(fam: Fam, filters: readonly string[]): PolicyDefinition {
+    return this.slot('import', fam, filters);
+  }
+
+  exportPolicy(fam: Fam, filters: readonly string[]): PolicyDefinition {
+    return this.slot('export', fam, filters);
+  }
+
+  private slot(dir: 'import' | 'export', fam: Fam, filters: readonly string[]): PolicyDefinition {
+    const def: PolicyDefinition = { rules: [] };
+    this.slots.set(def, { dir, fam, filters: [...filters] });
+    return def;
+  }
+
+  bind(peer: PlannedPeer, book: PolicySource): PlannedPeer {
+    const out = { ...peer };
+    const real = (def: PolicyDefinition | undefined) => {
+      const s = def && this.slots.get(def);
+      if (!s) return def;
+      return s.dir === 'import' ? book.importPolicy(s.fam, s.filters) : book.exportPolicy(s.fam, s.filters);
+    };
+    // Import first, as planPeers asks: a missing BGPFilter's warning comes out in the same order.
+    const imp = real(peer.import);
+    const exp = real(peer.export);
+    if (imp) out.import = imp;
+    if (exp) out.export = exp;
+    return out;
+  }
 }
 
 /** Why BGP is off on this node (it is missing, or has no address), or undefined when it is on. */
