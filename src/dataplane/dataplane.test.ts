@@ -197,6 +197,78 @@ describe('Dataplane: route-only passes', () => {
     assert.deepEqual(logs.filter((l) => l.includes('dataplane applied')), ['debug: dataplane applied: 1 change(s), 0 error(s), 0 warning(s)']);
   });
 
+  it('one named route to change, debug off, a port that can do it at once: done before apply returns, as the general pass does it', async () => {
+    // Two kernels fed the same applies: one whose routes can be changed synchronously (tortie's addon), one
+    // without (every pass the general one). Same operations, same kernel, same reports.
+    const quiet = Object.assign(() => {}, { enabled: (level: string) => level !== 'debug' });
+    const twin = async (syncRoutes: boolean) => {
+      const k = new FakeKernel({ syncRoutes });
+      k.addLink({ name: 'eth0', kind: 'device', mtu: 1500, mac: '52:54:00:00:00:01' });
+      await k.seedAddress({ dev: 'eth0', cidr: '192.168.1.10/24' });
+      let now = 0;
+      const dp = new Dataplane({ netlink: k, sysctl: k, nft: k, log: quiet, now: () => now++ });
+      const sync = { n: 0 };
+      const routeNow = k.routeNow.bind(k);
+      k.routeNow = (op, r) => {
+        const res = routeNow(op, r);
+        if (res !== false) sync.n++;
+        return res;
+      };
+      clean(await dp.apply(base));
+      k.clearOps();
+      return { k, dp, sync };
+    };
+    const a = await twin(true);
+    const b = await twin(false);
+    const three = BGP('10.244.3.0/26', '192.168.1.12');
+    const moved = BGP('10.244.3.0/26', '192.168.1.13');
+    const four = BGP('10.244.4.0/26', '192.168.1.14');
+    const steps: { routes: KernelRoute[]; changes: [string, KernelRoute | undefined][]; sync: boolean; before?: (k: FakeKernel) => Promise<void> }[] = [
+      { routes: [...base.routes, three], changes: [[three.dst, three]], sync: true }, // learned
+      { routes: [...base.routes, moved], changes: [[moved.dst, moved]], sync: true }, // its next hop moved
+      { routes: [...base.routes, moved], changes: [[moved.dst, moved], ['10.244.9.0/26', undefined]], sync: false }, // nothing to do
+      { routes: base.routes, changes: [[moved.dst, undefined]], sync: true }, // withdrawn
+      { routes: [...base.routes, three, four], changes: [[three.dst, three], [four.dst, four]], sync: false }, // two at once
+      // withdrawn, but already gone from the kernel: what a delete wants
+      {
+        routes: [...base.routes, four],
+        changes: [[three.dst, undefined]],
+        sync: true,
+        before: (k) => k.deleteRoute({ dst: three.dst, type: 'unicast', table: 254, protocol: TORTIE_ROUTE_PROTO, metric: 0 }),
+      },
+      // another protocol took the slot: the add fails (tried at once), and the general pass reports it and falls
+      // over to a full one
+      { routes: [...base.routes, four, three], changes: [[three.dst, three]], sync: true, before: (k) => k.seedRoute({ dst: three.dst, type: 'unicast', gateway: '192.168.1.50', protocol: 12 }) },
+    ];
+    for (const [i, st] of steps.entries()) {
+      const reps = [];
+      for (const t of [a, b]) {
+        await st.before?.(t.k);
+        const n = t.sync.n;
+        reps.push(await t.dp.apply({ ...base, routes: st.routes }, { routes: new Map(st.changes) }));
+        if (t === a) assert.equal(t.sync.n > n, st.sync, `step ${i}: a synchronous operation`);
+      }
+      const [ra, rb] = reps.map((r) => ({ ...r!, durationMs: 0 }));
+      assert.deepEqual(ra, rb, `step ${i}: the same report`);
+      assert.deepEqual(a.k.ops, b.k.ops, `step ${i}: the same operations`);
+      assert.deepEqual(await ours(a.k), await ours(b.k), `step ${i}: the same routes`);
+      if (i === steps.length - 1) assert.deepEqual([ra!.pass, ra!.issues.map((x) => x.code)], ['full', ['ROUTE_CONFLICT']]);
+    }
+    assert.equal(b.sync.n, 0, 'a port without the synchronous path is never asked');
+    assert.ok(a.k.ops.includes('route add 10.244.3.0/26 via 192.168.1.12 proto 93'));
+    // Debug on: the general pass, which logs each operation.
+    const lines: string[] = [];
+    const k = new FakeKernel();
+    k.addLink({ name: 'eth0', kind: 'device', mtu: 1500, mac: '52:54:00:00:00:01' });
+    await k.seedAddress({ dev: 'eth0', cidr: '192.168.1.10/24' });
+    const dp = new Dataplane({ netlink: k, sysctl: k, nft: k, log: (level, msg) => void lines.push(`${level}: ${msg}`) });
+    clean(await dp.apply(base));
+    k.routeNow = () => assert.fail('asked for the synchronous path with debug on');
+    lines.length = 0;
+    await dp.apply({ ...base, routes: [...base.routes, three] }, { routes: new Map([[three.dst, three]]) });
+    assert.ok(lines.includes('debug: route add 10.244.3.0/26 via 192.168.1.12 proto 93'), lines.join('\n'));
+  });
+
   it('with a logger that says debug is off, a route-only pass logs nothing and builds no text for its operations', async () => {
     const k = new FakeKernel();
     k.addLink({ name: 'eth0', kind: 'device', mtu: 1500, mac: '52:54:00:00:00:01' });

@@ -16,6 +16,8 @@
  * every host of a 50-node cluster that is the difference between a few netlink messages and dumps
  * of every link and route. Anything unexpected (an operation failing, a route via an unknown
  * device) falls back to a full pass at once, and a full pass runs at least every FULL_CHECK_MS.
+ * The commonest of them — one route learned or withdrawn, nothing else queued — is done before
+ * `apply` returns, in one synchronous netlink request where the port can (`routeNow`).
  *
  * Order matters, and is:
  *   1. sysctls (forwarding on before routes attract traffic);
@@ -33,10 +35,10 @@
  */
 import { normalizeNft, natScript, renderNat, NAT_TABLES, type NatTableId } from './nat.js';
 import { ensureIpip, ensureVxlan, removeVxlan, retireIpip } from './devices.js';
-import { DataplaneError } from './errors.js';
+import { DataplaneError, MISSING } from './errors.js';
 import type { Netlink, Nft, Route, Sysctl } from './port.js';
-import { Run, type ApplyReport, type DataplaneLogger } from './report.js';
-import { reconcileRoutes, updateRouteChanges, updateRoutes } from './routes.js';
+import { Run, emptyReport, type ApplyReport, type DataplaneLogger } from './report.js';
+import { reconcileRoutes, settleRouteOp, singleRouteOp, updateRouteChanges, updateRoutes } from './routes.js';
 import type { DataplanePlan, KernelRoute, NatPlan } from './types.js';
 
 /** The plan apart from its routes, as a comparable key (devices, neighbours, FDB, NAT, and whether IPv6 forwarding is needed). */
@@ -95,9 +97,52 @@ export class Dataplane {
   /** Converges the kernel to `plan`. Never throws for a failed kernel operation: see `report.errors`. */
   apply(plan: DataplanePlan, opts: ApplyOptions = {}): Promise<ApplyReport> {
     if (this.closed) return Promise.reject(new DataplaneError('CLOSED', 'apply', 'the dataplane is closed'));
+    if (this.queued === 0 && opts.routes !== undefined) {
+      const done = this.routeNow(opts);
+      if (done) return Promise.resolve(done);
+    }
+    this.queued++;
     const next = this.queue.then(() => this.applyNow(plan, opts));
-    this.queue = next.catch(() => undefined);
+    this.queue = next.catch(() => undefined).then(() => void this.queued--);
     return next;
+  }
+
+  /** Applies queued or running. */
+  private queued = 0;
+
+  /**
+   * The commonest pass done before apply returns: nothing queued, a clean pass before, and the named changes
+   * one operation on one route (a route learned or withdrawn somewhere in the cluster) that the port does
+   * synchronously (tortie's netlink addon). The same operation, bookkeeping and report as the route-only pass
+   * below, without its promises, reconciler context and diff — each a cost every host pays for every pod block,
+   * in a process that wakes for it cold. Anything else, or a failure, and undefined: the general pass runs (it
+   * tries a failed operation again, reports it and falls over to a full pass, as before). With debug logging on
+   * the general pass runs too (it writes a line per operation).
+   */
+  private routeNow(given: ApplyOptions): ApplyReport | undefined {
+    const settled = this.settled;
+    const hint = given.routes;
+    const nl = this.opts.netlink;
+    if (!settled || !hint || given.resync === true || !nl.routeNow || hasIpv6Key(hint)) return undefined;
+    if (this.log.enabled?.('debug') !== false) return undefined;
+    const t0 = this.now();
+    if (t0 - this.lastFullCheck >= FULL_CHECK_MS) return undefined; // the periodic check is due
+    const op = singleRouteOp(hint, settled.routes, settled.links);
+    if (op === undefined) return undefined;
+    const report = emptyReport();
+    if (op !== null) {
+      const err = nl.routeNow(op.op, op.route);
+      if (err === false) return undefined; // nothing was sent
+      if (err === undefined) {
+        report.changes++;
+        report.routes[op.op === 'add' ? 'added' : op.op === 'replace' ? 'replaced' : 'deleted']++;
+      } else if (!(op.op === 'delete' && MISSING.includes(err.code))) return undefined; // (a route already gone is what a delete wants)
+      settleRouteOp(settled.routes, op);
+    }
+    this.knownWarnings = NO_WARNINGS;
+    report.durationMs = Math.round((this.now() - t0) * 1000) / 1000;
+    report.pass = 'route-only';
+    return report;
   }
 
   /** Closes the netlink socket. Kernel state stays as it is (routes keep forwarding across restarts). */

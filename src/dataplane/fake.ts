@@ -20,7 +20,7 @@
  */
 import { IP, Prefix } from '../net/index.js';
 import { DataplaneError, type DataplaneErrorCode } from './errors.js';
-import { describeRoute, type Address, type Family, type FdbEntry, type Link, type LinkChange, type Neighbor, type Netlink, type Nft, type Route, type Sysctl, type VxlanSpec } from './port.js';
+import { describeRoute, type Address, type Family, type FdbEntry, type Link, type LinkChange, type Neighbor, type Netlink, type Nft, type Route, type RouteOp, type Sysctl, type VxlanSpec } from './port.js';
 
 export interface FakeKernelOptions {
   /** The kernel can make tunl0 (default true). */
@@ -29,6 +29,8 @@ export interface FakeKernelOptions {
   fullyRandom?: boolean;
   /** Initial sysctls (path → value); ip_forward starts at 0. */
   sysctls?: Record<string, string>;
+  /** Route mutations can be done synchronously (`routeNow`), as with tortie's netlink addon (default true). */
+  syncRoutes?: boolean;
 }
 
 function fail(code: DataplaneErrorCode, op: string, why: string): never {
@@ -54,11 +56,13 @@ export class FakeKernel implements Netlink, Sysctl, Nft {
   private tables = new Map<string, string>();
   private readonly ipip: boolean;
   private readonly fullyRandom: boolean;
+  private readonly syncRoutes: boolean;
   closed = false;
 
   constructor(opts: FakeKernelOptions = {}) {
     this.ipip = opts.ipip ?? true;
     this.fullyRandom = opts.fullyRandom ?? true;
+    this.syncRoutes = opts.syncRoutes ?? true;
     this.sysctls = new Map(Object.entries({ 'net/ipv4/ip_forward': '0', 'net/ipv6/conf/all/forwarding': '0', ...opts.sysctls }));
     this.addLink({ name: 'lo', kind: 'device', mtu: 65536, up: true });
   }
@@ -289,6 +293,32 @@ export class FakeKernel implements Netlink, Sysctl, Nft {
   }
 
   async addRoute(r: Route): Promise<void> {
+    this.addRouteNow(r);
+  }
+
+  async replaceRoute(r: Route): Promise<void> {
+    this.replaceRouteNow(r);
+  }
+
+  async deleteRoute(r: Route): Promise<void> {
+    this.deleteRouteNow(r);
+  }
+
+  /** Every route mutation is synchronous here; `syncRoutes: false` makes the fake a port that has no routeNow path. */
+  routeNow(op: RouteOp, r: Route): DataplaneError | undefined | false {
+    if (!this.syncRoutes) return false;
+    try {
+      if (op === 'add') this.addRouteNow(r);
+      else if (op === 'replace') this.replaceRouteNow(r);
+      else this.deleteRouteNow(r);
+      return undefined;
+    } catch (e) {
+      if (e instanceof DataplaneError) return e;
+      throw e;
+    }
+  }
+
+  private addRouteNow(r: Route): void {
     const op = `route add ${describeRoute(r)}`;
     this.check(op);
     const v = this.validate(r, op);
@@ -297,7 +327,7 @@ export class FakeKernel implements Netlink, Sysctl, Nft {
     this.routes.push(v);
   }
 
-  async replaceRoute(r: Route): Promise<void> {
+  private replaceRouteNow(r: Route): void {
     const op = `route replace ${describeRoute(r)}`;
     this.check(op);
     const v = this.validate(r, op);
@@ -307,7 +337,7 @@ export class FakeKernel implements Netlink, Sysctl, Nft {
     else this.routes.push(v);
   }
 
-  async deleteRoute(r: Route): Promise<void> {
+  private deleteRouteNow(r: Route): void {
     const op = `route del ${describeRoute(r)}`;
     this.check(op);
     const key = routeKey(r);

@@ -31,7 +31,7 @@ import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { IP, MAC, v4Format, v6Format } from '../net/index.js';
 import { DataplaneError, type DataplaneErrorCode } from './errors.js';
-import { describeRoute, type Address, type Family, type FdbEntry, type Link, type LinkChange, type Neighbor, type Netlink, type Route, type RouteType, type VxlanSpec } from './port.js';
+import { describeRoute, type Address, type Family, type FdbEntry, type Link, type LinkChange, type Neighbor, type Netlink, type Route, type RouteOp, type RouteType, type VxlanSpec } from './port.js';
 
 // Netlink message flags (linux/netlink.h).
 const NLM_F_REPLACE = 0x100;
@@ -52,6 +52,12 @@ const NLM_F_ACK = 0x4;
 const NLMSG_ERROR = 2;
 const RTM_NEWROUTE = 24;
 const RTM_DELROUTE = 25;
+/** Message type, flags and `ip route` verb of each route mutation (as addRoute, replaceRoute, deleteRoute send them). */
+const ROUTE_OPS: Record<RouteOp, [number, number, string]> = {
+  add: [RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, 'add'],
+  replace: [RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 'replace'],
+  delete: [RTM_DELROUTE, 0, 'del'],
+};
 const RTMSG_LEN = 12;
 const RTA_DST = 1;
 const RTA_OIF = 4;
@@ -557,19 +563,24 @@ export class KernelNetlink implements Netlink {
   private syncAcked(type: number, flags: number, msg: Buffer, op: () => string): Promise<void> | undefined {
     const fd = this.syncSocket();
     if (fd < 0) return undefined;
+    let errno: number;
+    try {
+      errno = this.syncRequest(fd, type, flags, msg);
+    } catch (e) {
+      return Promise.reject(wrap(op(), e));
+    }
+    return errno === 0 ? Promise.resolve() : Promise.reject(errnoError(op(), -errno));
+  }
+
+  /** Fills in `msg`'s header and sends it on the addon's socket: 0, or the kernel's negative errno. Throws when the addon fails. */
+  private syncRequest(fd: number, type: number, flags: number, msg: Buffer): number {
     put32(msg, msg.length, 0);
     put16(msg, type, 4);
     put16(msg, flags | NLM_F_REQUEST | NLM_F_ACK, 6);
     this.syncSeq = (this.syncSeq + 1) >>> 0;
     put32(msg, this.syncSeq, 8);
     put32(msg, 0, 12);
-    let errno: number;
-    try {
-      errno = rtnlAddon!.request(fd, msg);
-    } catch (e) {
-      return Promise.reject(wrap(op(), e));
-    }
-    return errno === 0 ? Promise.resolve() : Promise.reject(errnoError(op(), -errno));
+    return rtnlAddon!.request(fd, msg);
   }
 
   /** Requests sent by `acked` and not answered yet, by sequence number. */
@@ -617,15 +628,38 @@ export class KernelNetlink implements Netlink {
   }
 
   addRoute(route: Route): Promise<void> {
-    return this.route(route, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, 'add');
+    return this.route(route, ...ROUTE_OPS.add);
   }
 
   replaceRoute(route: Route): Promise<void> {
-    return this.route(route, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 'replace');
+    return this.route(route, ...ROUTE_OPS.replace);
   }
 
   deleteRoute(route: Route): Promise<void> {
-    return this.route(route, RTM_DELROUTE, 0, 'del');
+    return this.route(route, ...ROUTE_OPS.delete);
+  }
+
+  routeNow(op: RouteOp, route: Route): DataplaneError | undefined | false {
+    const fd = this.closed ? -1 : this.syncSocket();
+    if (fd < 0) return false;
+    const [type, flags, verb] = ROUTE_OPS[op];
+    let oif: number | undefined;
+    if (type !== RTM_DELROUTE && route.dev) {
+      oif = this.indexByName.get(route.dev);
+      if (oif === undefined) return false; // its index must be asked for first
+    }
+    let msg: Buffer;
+    try {
+      msg = this.routeMessage(route, type === RTM_DELROUTE, oif);
+    } catch {
+      return false; // not a route the kernel can be sent: the promise-returning method says why
+    }
+    try {
+      const errno = this.syncRequest(fd, type, flags, msg);
+      return errno === 0 ? undefined : errnoError(`route ${verb} ${describeRoute(route)}`, -errno);
+    } catch (e) {
+      return wrap(`route ${verb} ${describeRoute(route)}`, e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,12 @@
  *    caller decides whether that matters.
  */
 
+import type { DataplaneError } from './errors.js';
+
 export type Family = 4 | 6;
+
+/** A route mutation, for `Netlink.routeNow`. */
+export type RouteOp = 'add' | 'replace' | 'delete';
 
 export interface VxlanInfo {
   vni: number;
@@ -138,6 +143,12 @@ export interface Netlink {
   replaceRoute(route: Route): Promise<void>;
   /** Deletes the route with this table, dst, metric, type and protocol (protocol 0 = any). */
   deleteRoute(route: Route): Promise<void>;
+  /**
+   * addRoute, replaceRoute or deleteRoute done before returning, where the port can do that (tortie's netlink
+   * addon, the device's index known): undefined when it was done, its error when it failed, false when it cannot
+   * be done this way (nothing was sent; the promise-returning method can). Optional.
+   */
+  routeNow?(op: RouteOp, route: Route): DataplaneError | undefined | false;
 
   listNeighbors(dev: string): Promise<Neighbor[]>;
   replaceNeighbor(n: Neighbor): Promise<void>;

@@ -15,7 +15,7 @@
  */
 import { IP, Prefix } from '../net/index.js';
 import { diffByKey, type Diff } from './diff.js';
-import { describeRoute, type Family, type Link, type Route } from './port.js';
+import { describeRoute, type Family, type Link, type Route, type RouteOp } from './port.js';
 import type { Run } from './report.js';
 import { TORTIE_ROUTE_PROTO, type KernelRoute } from './types.js';
 
@@ -131,10 +131,12 @@ async function programDiff(run: Run, d: Diff<Route, Route>): Promise<void> {
     await run.attempt(() => `route replace ${describeRoute(r)}`, () => run.netlink.replaceRoute(r), () => rep.replaced++);
   }
   for (const r of d.remove) {
-    const del: Route = { dst: r.dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: r.metric ?? 0 };
-    await run.attempt(() => `route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(del), () => rep.deleted++, { goneIsFine: true });
+    await run.attempt(() => `route del ${describeRoute(r)}`, () => run.netlink.deleteRoute(deletionOf(r)), () => rep.deleted++, { goneIsFine: true });
   }
 }
+
+/** The request that deletes our route `r`: that slot, that type, our protocol only. */
+const deletionOf = (r: Route): Route => ({ dst: r.dst, type: r.type, table: MAIN_TABLE, protocol: TORTIE_ROUTE_PROTO, metric: r.metric ?? 0 });
 
 /**
  * Lists the kernel's routes and converges tortie's to `planned`. Returns the routes now in place
@@ -223,4 +225,44 @@ function byKey(routes: readonly Route[]): Map<string, Route> {
   const m = new Map<string, Route>();
   for (const r of routes) if (!m.has(keyOf(r))) m.set(keyOf(r), r);
   return m;
+}
+
+/** One mutation of tortie's routes: what to send, and the slot of `before` it settles. */
+export interface SingleRouteOp {
+  op: RouteOp;
+  route: Route;
+  key: string;
+}
+
+/**
+ * What updateRouteChanges would do for `changes` when that is at most one operation, decided without doing it: the
+ * operation, or null when nothing needs doing. Undefined when it is anything else — several operations, an invalid
+ * route, a device that does not exist — which updateRouteChanges does and reports. One route learned or withdrawn
+ * somewhere in the cluster, what every host does for every pod block, is one operation.
+ */
+export function singleRouteOp(changes: ReadonlyMap<string, Readonly<KernelRoute> | undefined>, before: ReadonlyMap<string, Route>, linkNames: ReadonlySet<string>): SingleRouteOp | null | undefined {
+  let found: SingleRouteOp | null = null;
+  for (const [dst, r] of changes) {
+    const key = slotKeyOf(dst);
+    if (key === undefined) return undefined;
+    const have = before.get(key);
+    let op: SingleRouteOp | null = null;
+    if (r === undefined) {
+      if (have) op = { op: 'delete', route: deletionOf(have), key };
+    } else {
+      const want = kernelRouteOf(r);
+      if (typeof want === 'string' || keyOf(want) !== key || (want.dev !== undefined && !linkNames.has(want.dev))) return undefined;
+      if (!have || !sameRoute(want, have)) op = { op: have ? 'replace' : 'add', route: want, key };
+    }
+    if (op === null) continue;
+    if (found !== null) return undefined;
+    found = op;
+  }
+  return found;
+}
+
+/** `before` (the routes in place, keyed) after `op` was done, as updateRouteChanges leaves it. */
+export function settleRouteOp(before: Map<string, Route>, op: SingleRouteOp): void {
+  if (op.op === 'delete') before.delete(op.key);
+  else before.set(op.key, op.route);
 }

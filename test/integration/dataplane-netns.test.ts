@@ -41,6 +41,13 @@ for await (const line of createInterface({ input: process.stdin })) {
       const nl = (nls[msg.sync] ??= new KernelNetlink({ syncRoutes: msg.sync }));
       try { await nl[msg.call](msg.route); out({ ok: true, sync: nl.syncRoutes }); } catch (e) { out({ ok: false, sync: nl.syncRoutes, code: e.code, error: e.message }); }
     }
+    else if (msg.op === 'routeNow') {
+      // The same, done before routeNow returns: its error, or that it declined (false: nothing was sent).
+      const nl = msg.fresh ? new KernelNetlink({ syncRoutes: msg.sync }) : (nls[msg.sync] ??= new KernelNetlink({ syncRoutes: msg.sync }));
+      const e = nl.routeNow(msg.verb, msg.route);
+      if (msg.fresh) nl.close();
+      out(e === false ? { ok: false, declined: true } : e === undefined ? { ok: true } : { ok: false, code: e.code, error: e.message });
+    }
     else if (msg.op === 'restart') { dp.close(); dp = createKernelDataplane(); out({ ok: true }); }
     else { dp.close(); out({ ok: true }); break; }
   } catch (e) { out({ ok: false, error: String(e?.stack ?? e) }); }
@@ -63,13 +70,13 @@ class Worker {
     this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
 
-  async request(msg: object): Promise<{ ok: boolean; report?: ApplyReport; error?: string; code?: string; sync?: boolean }> {
+  async request(msg: object): Promise<{ ok: boolean; report?: ApplyReport; error?: string; code?: string; sync?: boolean; declined?: boolean }> {
     this.child.stdin!.write(JSON.stringify(msg) + '\n');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
     const r = await this.lines.next();
     clearTimeout(timer);
     if (r.done) throw new Error(`dataplane worker exited: ${this.stderr}`);
-    return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string; code?: string; sync?: boolean };
+    return JSON.parse(r.value) as { ok: boolean; report?: ApplyReport; error?: string; code?: string; sync?: boolean; declined?: boolean };
   }
 
   async apply(plan: DataplanePlan, opts: { resync?: boolean } = {}): Promise<ApplyReport> {
@@ -293,6 +300,25 @@ describe('dataplane on a real kernel (network namespaces)', { skip: whyNot() }, 
       assert.equal(nodev.code, 'NO_SUCH_LINK', JSON.stringify(nodev));
     });
   }
+
+  it('routeNow: a route added, replaced and deleted before the call returns, its errors named as the promise calls name them; declined without the addon or a known device index', async () => {
+    const now = (verb: string, route: object, sync = true, fresh = false) => worker.request({ op: 'routeNow', verb, route, sync, fresh });
+    const v4 = { table: 254, protocol: 93, metric: 0, dst: '10.97.1.0/24', type: 'unicast', gateway: '192.168.50.2' };
+    assert.deepEqual(await now('add', v4), { ok: true });
+    assert.ok(routes().some((r) => r.dst === '10.97.1.0/24' && r.gateway === '192.168.50.2' && r.protocol === '93'), JSON.stringify(routes()));
+    const again = await now('add', v4);
+    assert.deepEqual([again.code, again.error], ['EEXIST', 'route add 10.97.1.0/24 via 192.168.50.2 proto 93: EEXIST']);
+    assert.deepEqual(await now('replace', { ...v4, gateway: '192.168.50.3' }), { ok: true });
+    assert.ok(routes().some((r) => r.dst === '10.97.1.0/24' && r.gateway === '192.168.50.3'), JSON.stringify(routes()));
+    assert.deepEqual(await now('delete', v4), { ok: true });
+    assert.ok(!routes().some((r) => r.dst === '10.97.1.0/24'));
+    const gone = await now('delete', v4);
+    assert.deepEqual([gone.code, gone.error], ['ESRCH', 'route del 10.97.1.0/24 via 192.168.50.2 proto 93: ESRCH']);
+    // A device a (new) port has not looked up yet, and a port without the addon: nothing sent.
+    assert.deepEqual(await now('add', { ...v4, dev: 'eth0' }, true, true), { ok: false, declined: true });
+    assert.deepEqual(await now('add', v4, false), { ok: false, declined: true });
+    assert.ok(!routes().some((r) => r.dst === '10.97.1.0/24'));
+  });
 
   it('MTU and MAC drift are fixed on the same device (the kernel flushes neighbours on a MAC change: re-added)', async () => {
     a.ip('link', 'set', 'vxlan.calico', 'mtu', '1400', 'address', '02:00:00:00:00:99');
