@@ -274,7 +274,6 @@ export function step(config: FsmConfig, state: FsmState, event: FsmEvent): StepR
   return b.result();
 }
 
-/** The messages an Established session receives all the time. */
 /** The events steadyStep answers: a message received, or UPDATEs to send. */
 export type SteadyEvent = 'KeepAliveMsg' | 'UpdateMsg' | 'RouteRefreshMsg' | 'SendUpdate';
 

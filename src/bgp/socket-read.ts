@@ -17,7 +17,7 @@
  * connection — and the duplicate wrapped like the MD5 addon's. Without the addon they keep the stream path.
  */
 import net from 'node:net';
-import { writeDirectly } from './socket-write.js';
+import { fdOf, writeDirectly } from './socket-write.js';
 
 /** The largest read, as Node's stream reads (64 KiB); callbacks run one at a time, so one buffer serves all sockets. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -50,10 +50,9 @@ export function connectReading(opts: { host: string; port: number; localAddress?
  * or, when it cannot be moved (no `dup`, no descriptor, dup failed), the same socket resumed.
  */
 export function readingAccepted(sock: net.Socket, dup: ((fd: number) => number) | undefined): net.Socket {
-  // net.Socket keeps its libuv handle in `_handle`; its `fd` is the descriptor (Linux).
-  const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  const fd = fdOf(sock);
   let copy: number | undefined;
-  if (dup !== undefined && typeof fd === 'number' && fd >= 0) {
+  if (dup !== undefined && fd !== undefined) {
     try {
       copy = dup(fd);
     } catch {

@@ -21,9 +21,9 @@ interface Writable {
   readonly writableLength?: number;
 }
 
-/** The descriptor of a connected net.Socket (libuv's TCP handle has one on Linux), else undefined. */
-function fdOf(socket: Writable): number | undefined {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+/** The descriptor of a net.Socket or net.Server: its libuv handle's (`_handle.fd`, Linux), else undefined. */
+export function fdOf(handleOwner: object): number | undefined {
+  const fd = (handleOwner as { _handle?: { fd?: unknown } })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 

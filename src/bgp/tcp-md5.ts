@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { SocketLike } from './session.js';
 import { socketOnFd } from './socket-read.js';
+import { fdOf } from './socket-write.js';
 
 interface Native {
   setKey(fd: number, peer: string, key: string): void;
@@ -70,8 +71,7 @@ export function setListenerKey(fd: number, peer: string, key: string): void {
 
 /** The fd of a listening net.Server (Linux, TCP). */
 export function serverFd(server: net.Server): number | undefined {
-  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+  return fdOf(server);
 }
 
 const ERRNO_NAMES: Record<number, string> = { 111: 'ECONNREFUSED', 110: 'ETIMEDOUT', 113: 'EHOSTUNREACH', 101: 'ENETUNREACH', 104: 'ECONNRESET' };

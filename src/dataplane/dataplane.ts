@@ -123,10 +123,10 @@ export class Dataplane {
     const settled = this.settled;
     const hint = given.routes;
     const nl = this.opts.netlink;
-    if (!settled || !hint || given.resync === true || !nl.routeNow || hasIpv6Key(hint)) return undefined;
+    if (!settled || !hint || !nl.routeNow || hasIpv6Key(hint)) return undefined;
     if (this.log.enabled?.('debug') !== false) return undefined;
     const t0 = this.now();
-    if (t0 - this.lastFullCheck >= FULL_CHECK_MS) return undefined; // the periodic check is due
+    if (this.resyncDue(given, t0)) return undefined;
     const op = singleRouteOp(hint, settled.routes, settled.links);
     if (op === undefined) return undefined;
     const report = emptyReport();
@@ -155,11 +155,16 @@ export class Dataplane {
   /** When state remembered between passes (sysctls, nft) was last checked against the kernel. */
   private lastFullCheck = -Infinity;
 
+  /** Whether a pass starting at `t0` compares everything with the kernel: asked for, or FULL_CHECK_MS since the last. */
+  private resyncDue(given: ApplyOptions, t0: number): boolean {
+    return given.resync === true || t0 - this.lastFullCheck >= FULL_CHECK_MS;
+  }
+
   private async applyNow(plan: DataplanePlan, given: ApplyOptions): Promise<ApplyReport> {
     const t0 = this.now();
     // What passes remember instead of re-reading is checked again at least every 90 s, so a change
     // made behind tortie's back (ip_forward reset, the nft table edited, a route deleted) is repaired.
-    const resync = given.resync === true || t0 - this.lastFullCheck >= FULL_CHECK_MS;
+    const resync = this.resyncDue(given, t0);
     if (resync) this.lastFullCheck = t0;
 
     // Only routes changed since a clean pass (the common case: a route learned or withdrawn

@@ -15,7 +15,7 @@
  *  - Deletes send scope NOWHERE (255), which the kernel reads as "any scope" — iproute2 does the same.
  *  - Route add/replace/delete — what every host does for every pod block — are encoded here
  *    (`routeMessage`). Where tortie's addon is built (`native/rtnl.c`) each is one synchronous call
- *    that sends it and reads its ACK on the addon's own socket (`syncAcked`): the kernel answers a
+ *    that sends it and reads its ACK on the addon's own socket (`requestNow`): the kernel answers a
  *    route request before the send returns, so a route change needs no second event-loop wake-up.
  *    Without the addon they are matched to their ACK by sequence number on the package's socket
  *    (`acked`). Listings and everything else go through the package's typed requests.
@@ -453,7 +453,7 @@ export class KernelNetlink implements Netlink {
   }
 
   /**
-   * RTM_NEWROUTE / RTM_DELROUTE message: room for the netlink header (filled by `syncAcked`; `acked` sends
+   * RTM_NEWROUTE / RTM_DELROUTE message: room for the netlink header (filled by `requestNow`; `acked` sends
    * the rest through the package, which adds its own), then the body (struct rtmsg + attributes), encoded
    * here rather than through the package's generic structs: route changes are what every host does for
    * every pod block in the cluster.
@@ -558,29 +558,24 @@ export class KernelNetlink implements Netlink {
   /**
    * One request and its ACK in a single call through the addon: the kernel handles a route request
    * inside the send and queues the answer before it returns, so nothing waits on the event loop.
-   * `msg` is a `routeMessage`, whose header this fills in. Returns undefined when the addon is not available.
+   * `msg` is a `routeMessage`, whose header this fills in. Undefined when it was done, its error when it
+   * failed, false when the addon is not available (nothing was sent).
    */
-  private syncAcked(type: number, flags: number, msg: Buffer, op: () => string): Promise<void> | undefined {
+  private requestNow(type: number, flags: number, msg: Buffer, op: () => string): DataplaneError | undefined | false {
     const fd = this.syncSocket();
-    if (fd < 0) return undefined;
-    let errno: number;
-    try {
-      errno = this.syncRequest(fd, type, flags, msg);
-    } catch (e) {
-      return Promise.reject(wrap(op(), e));
-    }
-    return errno === 0 ? Promise.resolve() : Promise.reject(errnoError(op(), -errno));
-  }
-
-  /** Fills in `msg`'s header and sends it on the addon's socket: 0, or the kernel's negative errno. Throws when the addon fails. */
-  private syncRequest(fd: number, type: number, flags: number, msg: Buffer): number {
+    if (fd < 0) return false;
     put32(msg, msg.length, 0);
     put16(msg, type, 4);
     put16(msg, flags | NLM_F_REQUEST | NLM_F_ACK, 6);
     this.syncSeq = (this.syncSeq + 1) >>> 0;
     put32(msg, this.syncSeq, 8);
     put32(msg, 0, 12);
-    return rtnlAddon!.request(fd, msg);
+    try {
+      const errno = rtnlAddon!.request(fd, msg);
+      return errno === 0 ? undefined : errnoError(op(), -errno);
+    } catch (e) {
+      return wrap(op(), e);
+    }
   }
 
   /** Requests sent by `acked` and not answered yet, by sequence number. */
@@ -624,7 +619,9 @@ export class KernelNetlink implements Netlink {
       const op = describe();
       return Promise.reject(new DataplaneError('CLOSED', op, `${op}: netlink port is closed`));
     }
-    return this.syncAcked(type, flags, msg, describe) ?? this.acked(type, flags, msg.subarray(NLMSG_HDRLEN), describe());
+    const now = this.requestNow(type, flags, msg, describe);
+    if (now === false) return this.acked(type, flags, msg.subarray(NLMSG_HDRLEN), describe());
+    return now === undefined ? Promise.resolve() : Promise.reject(now);
   }
 
   addRoute(route: Route): Promise<void> {
@@ -640,8 +637,7 @@ export class KernelNetlink implements Netlink {
   }
 
   routeNow(op: RouteOp, route: Route): DataplaneError | undefined | false {
-    const fd = this.closed ? -1 : this.syncSocket();
-    if (fd < 0) return false;
+    if (this.closed) return false;
     const [type, flags, verb] = ROUTE_OPS[op];
     let oif: number | undefined;
     if (type !== RTM_DELROUTE && route.dev) {
@@ -654,12 +650,7 @@ export class KernelNetlink implements Netlink {
     } catch {
       return false; // not a route the kernel can be sent: the promise-returning method says why
     }
-    try {
-      const errno = this.syncRequest(fd, type, flags, msg);
-      return errno === 0 ? undefined : errnoError(`route ${verb} ${describeRoute(route)}`, -errno);
-    } catch (e) {
-      return wrap(`route ${verb} ${describeRoute(route)}`, e);
-    }
+    return this.requestNow(type, flags, msg, () => `route ${verb} ${describeRoute(route)}`);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -235,6 +235,9 @@ describe('bgpPlanner: the resources read once, the blocks per call (the agent, f
       const want = planBgp(inputFor('a', { ...o, blocks }));
       assert.deepEqual(planner(blocks), want, blocks.map((b) => b.cidr).join(' '));
     }
+    // The originated routes the agent hands to the speaker first are those of the plan that follows: worked out once.
+    const blocks = [...BLOCKS, fresh];
+    assert.equal(planner(blocks).originated, planner.originated(blocks));
     const withFresh = planner([...BLOCKS, fresh]);
     assert.ok(withFresh.originated.some((r) => r.prefix === '10.244.7.0/26'));
     assert.equal(decide(exportOf(withFresh), '10.244.7.1/32', { peerKind: 'ebgp' }).accepted, false, 'more specific than our new block: rejected');

@@ -32,6 +32,7 @@ export function planBgp(input: RoutingInput): BgpPlan {
  * routes, without the sessions, for the agent to hand to the speaker before it plans the rest.
  */
 export interface BgpPlanner {
+  /** (Blocks are not changed in place: the same array as the call before means the same blocks.) */
   (blocks: readonly BlockInfo[]): BgpPlan;
   originated(blocks: readonly BlockInfo[]): OriginatedRoute[] | undefined;
 }
@@ -81,6 +82,12 @@ export function bgpPlanner(input: Omit<RoutingInput, 'blocks'>): BgpPlanner {
     else if (others.length > 0) base.warnings.push(`node ${base.me} has no BGP peers: every other node is a route reflector and no BGPPeer selects it`);
   }
 
+  // The agent asks for the originated routes of a set of blocks, then for the plan of the same set: worked out once.
+  let last: { blocks: readonly BlockInfo[]; routes: OriginatedRoute[] } | undefined;
+  const originated = (blocks: readonly BlockInfo[], f?: Facts): OriginatedRoute[] => {
+    if (last?.blocks !== blocks) last = { blocks, routes: originatedRoutes(f ?? withBlocks(base, blocks)) };
+    return last.routes;
+  };
   const plan = (blocks: readonly BlockInfo[]): BgpPlan => {
     const f = withBlocks(base, blocks);
     const book = new PolicyBook(f, input.bgpFilters);
@@ -90,14 +97,14 @@ export function bgpPlanner(input: Omit<RoutingInput, 'blocks'>): BgpPlanner {
       asNumber: nodeAs(f, self),
       listen: { ...listen },
       peers: sessions.map((s) => slots.bind(s, book)),
-      originated: originatedRoutes(f),
+      originated: originated(blocks, f),
       warnings: [],
     };
     if (self.rrClusterId) p.clusterId = self.rrClusterId;
     p.warnings = unique(f.warnings);
     return p;
   };
-  return Object.assign(plan, { originated: (blocks: readonly BlockInfo[]) => originatedRoutes(withBlocks(base, blocks)) });
+  return Object.assign(plan, { originated: (blocks: readonly BlockInfo[]) => originated(blocks) });
 }
 
 /** Stand-in policies that remember what they stand for (family, filters), and a session with the real ones. */
