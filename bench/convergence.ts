@@ -100,6 +100,9 @@ const tortieFlags = process.env.CONV_NODE_FLAGS !== undefined ? process.env.CONV
 const profFlags = (h: { name: string }): string[] =>
   process.env.CONV_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.CONV_CPU_PROF, h.name)}`] : [];
 
+/** CLOCK_MONOTONIC (ms) minus `now()`: both tick together, so one offset converts. */
+const monoOffsetMs = Number(process.hrtime.bigint()) / 1e6 - now();
+
 function log(s: string): void {
   process.stderr.write(s + '\n');
 }
@@ -540,6 +543,8 @@ interface Trigger {
   missing?: string[];
   /** CONV_TRACE=1: the trigger's start (wall-clock ms) and each other host's arrival, to line up with a packet capture. */
   t0?: number;
+  /** CONV_TRACE: t0 on CLOCK_MONOTONIC (ms), to line triggers up with perf or pcap timestamps. */
+  t0Mono?: number;
   hostMs?: Record<string, number>;
 }
 
@@ -683,6 +688,7 @@ async function measureConfig(target: Target, topo: Topology, n: number): Promise
         tr.slowest = others[last]!.name;
         if (process.env.CONV_TRACE) {
           tr.t0 = round(t0, 3);
+          tr.t0Mono = round(t0 + monoOffsetMs, 3);
           tr.hostMs = Object.fromEntries(others.map((x, i) => [x.name, round(ts[i]!, 2)]));
         }
       }
