@@ -47,8 +47,8 @@
  * process in the instance's cgroup parent, remove those cgroups, lazily unmount what is mounted
  * under the temp dir (per-container /dev/shm), `ip netns del` the containers' namespaces
  * (/run/netns/netns-<uuid>, podman's), remove podman's libcni cache entries
- * (/var/lib/cni/results/<network>-<container id>-*, podman 4.3 has no setting for that dir) and the
- * temp dir.
+ * (/var/lib/cni/results/<network>-<container id>-*, podman 4.3 has no setting for that dir), the
+ * temp dir, and /var/lib/cni/results and /var/lib/cni when this test run made them and they are empty.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -60,6 +60,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -70,6 +71,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IP_BIN, runAsync, skipReason as netnsSkipReason, type ExecResult, type Netns } from './netns.js';
+import { BASELINE_ENV, type Snapshot } from './leftovers-diff.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Source of the libcni client. */
@@ -472,6 +474,36 @@ interface PodmanState {
 let runtimeSeq = 0;
 const podmanStates = new Set<PodmanState>();
 
+/** podman's libcni cache dirs, parent first; podman creates them on its first container. */
+const CNI_CACHE_DIRS = ['/var/lib/cni', '/var/lib/cni/results'];
+/**
+ * Those of CNI_CACHE_DIRS this test run made: absent from the run's baseline snapshot (scripts/test.sh),
+ * or without one absent when this process first started podman. Removed, deepest first and only when
+ * empty (another test file's podman may still be using them), at clean-up.
+ */
+let cniDirsMade: string[] | undefined;
+
+function noteCniDirs(): void {
+  if (cniDirsMade) return;
+  let before: string[] | undefined;
+  try {
+    before = (JSON.parse(readFileSync(process.env[BASELINE_ENV] ?? '', 'utf8')) as Snapshot).files;
+  } catch {
+    /* no baseline: this process's own look */
+  }
+  cniDirsMade = CNI_CACHE_DIRS.filter((d) => (before ? !before.includes(d) : !existsSync(d))).reverse();
+}
+
+function removeCniDirsMade(): void {
+  for (const d of cniDirsMade ?? []) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* not empty, or already gone */
+    }
+  }
+}
+
 export function podman(hostNs: Netns, opts: PodmanOptions): PodmanRuntime {
   const reason = cniRuntimeSkipReason('podman');
   if (reason) throw new Error(`podman unavailable: ${reason}`);
@@ -479,6 +511,7 @@ export function podman(hostNs: Netns, opts: PodmanOptions): PodmanRuntime {
   const dir = mkdtempSync(join(tmpdir(), `tortie-pm-${process.pid}-`));
   const cgroupParent = `/tortie-pm-${process.pid}-${++runtimeSeq}`;
   const st: PodmanState = { dir, cgroupParent, netns: new Set(), cniCache: new Set() };
+  noteCniDirs();
   podmanStates.add(st);
   writeCniState();
   for (const d of ['root', 'runroot', 'tmp', 'vartmp', 'runc', 'rootfs']) mkdirSync(join(dir, d));
@@ -713,6 +746,7 @@ function forceCleanup(st: PodmanState): void {
 function syncCleanup(): void {
   for (const st of podmanStates) forceCleanup(st);
   podmanStates.clear();
+  removeCniDirsMade();
   for (const d of libcniDirs) rmSync(d, { recursive: true, force: true });
   libcniDirs.clear();
   if (cniStateDir) rmSync(cniStateDir, { recursive: true, force: true });
@@ -739,10 +773,11 @@ export async function cleanupCniRuntimes(): Promise<void> {
   }
   for (const d of libcniDirs) rmSync(d, { recursive: true, force: true });
   libcniDirs.clear();
+  removeCniDirsMade();
   writeCniState();
 }
 
-/** State file read by the watchdog: `cg <parent>`, `netns <name>`, `cni <prefix>`, `dir <path>` lines. */
+/** State file read by the watchdog: `cg <parent>`, `netns <name>`, `cni <prefix>`, `dir <path>`, `rmdir <path>` lines. */
 function writeCniState(): void {
   if (!cniStateDir) {
     if (podmanStates.size === 0 && libcniDirs.size === 0) return;
@@ -757,6 +792,7 @@ function writeCniState(): void {
     lines.push(`dir ${st.dir}`);
   }
   for (const d of libcniDirs) lines.push(`dir ${d}`);
+  for (const d of cniDirsMade ?? []) lines.push(`rmdir ${d}`);
   writeFileSync(join(cniStateDir, 'state.tmp'), lines.map((l) => l + '\n').join(''));
   renameSync(join(cniStateDir, 'state.tmp'), join(cniStateDir, 'state'));
 }
@@ -784,6 +820,7 @@ for t in $(sed -n 's/^dir //p' "$f"); do
 done
 for n in $(sed -n 's/^netns //p' "$f"); do [ -e "/run/netns/$n" ] && ${IP_BIN} netns del "$n"; done
 for c in $(sed -n 's/^cni //p' "$f"); do rm -f /var/lib/cni/results/"$c"*; done
+for t in $(sed -n 's/^rmdir //p' "$f"); do rmdir "$t" 2>/dev/null; done
 for t in $(sed -n 's/^dir //p' "$f"); do rm -rf "$t"; done
 rm -rf "$d"`;
   watchdog = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true });
