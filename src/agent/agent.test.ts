@@ -172,21 +172,31 @@ describe('agent: learned routes to the kernel', () => {
 });
 
 describe('agent: when a learned route is programmed', () => {
-  it("one the speaker also sends on (a reflector's fan-out) after the speaker's tick; one it only hears at once", async () => {
-    const { agent, speaker, applied, settle } = await agentWithFakes();
+  it("a learned one (a reflector's too, which it sends on) at once; this node's own, after the speaker's tick", async () => {
+    const { agent, speaker, applied, plans, settle } = await agentWithFakes();
     try {
       // The real speaker queues the tick that writes the UPDATEs before it emits a `sent` event.
       speaker.order.length = 0;
       setImmediate(() => speaker.order.push('speaker kick'));
       speaker.emit('best', { prefix: '10.244.7.0/26', kind: 'added', nextHop: '192.0.2.7', from: '192.0.2.7', sent: true });
       await settle();
-      assert.deepEqual(speaker.order, ['speaker kick', 'dataplane'], 'reflected: the clients first');
+      assert.deepEqual(speaker.order, ['dataplane', 'speaker kick'], 'reflected: the kernel first, as BIRD does');
+      assert.ok(applied.at(-1)!.routes.some((r) => r.dst === '10.244.7.0/26'));
       speaker.order.length = 0;
       setImmediate(() => speaker.order.push('speaker kick'));
       speaker.emit('best', { prefix: '10.244.8.0/26', kind: 'added', nextHop: '192.0.2.8', from: '192.0.2.100' });
       await settle();
       assert.deepEqual(speaker.order, ['dataplane', 'speaker kick'], 'only heard: the kernel first');
       assert.ok(applied.at(-1)!.routes.some((r) => r.dst === '10.244.8.0/26'));
+      // Its own route changes no kernel route (the block's blackhole comes from the datastore), so the pass
+      // plans and writes nothing: what shows the order is when it plans.
+      const before = plans.n;
+      let atKick = -1;
+      setImmediate(() => void (atKick = plans.n));
+      speaker.emit('best', { prefix: '10.244.9.0/26', kind: 'added', nextHop: '192.0.2.1', from: 'local', sent: true });
+      await settle();
+      assert.equal(atKick, before, 'its own: nothing planned before the speaker has sent it');
+      assert.equal(plans.n, before + 1, 'planned after the tick');
     } finally {
       await agent.stop();
     }

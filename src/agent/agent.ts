@@ -387,10 +387,11 @@ export class Agent extends EventEmitter {
           if (before && before.nextHop === now.nextHop && (before.from === 'local') === (now.from === 'local')) return;
         }
         this.dirty?.add(ev.prefix);
-        // A change the speaker also sends — a reflector's route for its clients, this node's own block — is
-        // programmed after those UPDATEs are written (the speaker's tick is queued first): on a reflector the
-        // clients wait for the fan-out, nothing waits for the reflector's own kernel route.
-        this.dataplaneLoop.trigger(ev.sent ? 'immediate' : undefined);
+        // This node's own route that the speaker also sends is planned after those UPDATEs are written (the
+        // speaker's tick is queued first): it puts nothing in this node's kernel, the peers need it. A
+        // route learned from a peer — a reflector's too, which it also reflects — goes to the kernel first, as
+        // BIRD does: after its fan-out a reflector would wait for a core behind every client it just woke.
+        this.dataplaneLoop.trigger(ev.sent && ev.from === 'local' ? 'immediate' : undefined);
       });
       sp.on('peer', (ev: { address: string; state: string }) => {
         this.opts.log('info', `BGP peer ${ev.address} is ${ev.state}`, { peer: ev.address, state: ev.state });
