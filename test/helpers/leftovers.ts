@@ -112,6 +112,8 @@ function files(): string[] {
   const out: string[] = [];
   for (const t of TMP_DIRS) out.push(...list(t).filter((p) => isTestTmpName(p.slice(t.length + 1))));
   for (const d of ['/var/run/tortie', '/var/run/tortie/lab', '/var/lib/tortie', '/var/tmp/frr']) out.push(...list(d));
+  // The dir itself too: podman makes it on its first container, and the CNI runtime helper removes it if the run did.
+  if (existsSync('/var/lib/cni')) out.push('/var/lib/cni');
   for (const d of list('/var/lib/cni')) out.push(d, ...list(d));
   // cgroup v2 (/sys/fs/cgroup/tortie-pm-…) and v1 (/sys/fs/cgroup/<controller>/tortie-pm-…)
   for (const c of list(CGROUP)) out.push(...[c, ...list(c)].filter((p) => /\/tortie-pm-[^/]*$/.test(p)));
