@@ -68,7 +68,7 @@ import {
   copyFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IP_BIN, runAsync, skipReason as netnsSkipReason, type ExecResult, type Netns } from './netns.js';
 import { BASELINE_ENV, type Snapshot } from './leftovers-diff.js';
@@ -474,8 +474,10 @@ interface PodmanState {
 let runtimeSeq = 0;
 const podmanStates = new Set<PodmanState>();
 
-/** podman's libcni cache dirs, parent first; podman creates them on its first container. */
-const CNI_CACHE_DIRS = ['/var/lib/cni', '/var/lib/cni/results'];
+/** podman's libcni result cache (podman 4.3 has no setting for it); it and its parent appear on the first container. */
+const CNI_RESULTS = '/var/lib/cni/results';
+/** podman's libcni cache dirs, parent first. */
+const CNI_CACHE_DIRS = [dirname(CNI_RESULTS), CNI_RESULTS];
 /**
  * Those of CNI_CACHE_DIRS this test run made: absent from the run's baseline snapshot (scripts/test.sh),
  * or without one absent when this process first started podman. Removed, deepest first and only when
@@ -736,9 +738,8 @@ function forceCleanup(st: PodmanState): void {
     /* no mountinfo */
   }
   for (const n of st.netns) if (existsSync(`/run/netns/${n}`)) spawnSync(IP_BIN, ['netns', 'del', n]);
-  const results = '/var/lib/cni/results';
-  for (const f of readdirSafe(results)) {
-    for (const prefix of st.cniCache) if (f.startsWith(prefix)) rmSync(join(results, f), { force: true });
+  for (const f of readdirSafe(CNI_RESULTS)) {
+    for (const prefix of st.cniCache) if (f.startsWith(prefix)) rmSync(join(CNI_RESULTS, f), { force: true });
   }
   rmSync(st.dir, { recursive: true, force: true });
 }
@@ -819,7 +820,7 @@ for t in $(sed -n 's/^dir //p' "$f"); do
   awk -v t="$t" '$5 == t || index($5, t "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 done
 for n in $(sed -n 's/^netns //p' "$f"); do [ -e "/run/netns/$n" ] && ${IP_BIN} netns del "$n"; done
-for c in $(sed -n 's/^cni //p' "$f"); do rm -f /var/lib/cni/results/"$c"*; done
+for c in $(sed -n 's/^cni //p' "$f"); do rm -f ${CNI_RESULTS}/"$c"*; done
 for t in $(sed -n 's/^rmdir //p' "$f"); do rmdir "$t" 2>/dev/null; done
 for t in $(sed -n 's/^dir //p' "$f"); do rm -rf "$t"; done
 rm -rf "$d"`;
